@@ -19,7 +19,9 @@ BANNER = "Fernhollow Bank assistant. Ask about accounts, cards, loans, transfers
 
 
 def build_parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="python -m bot.cli", description="Chat with the Fernhollow Bank assistant.")
+    p = argparse.ArgumentParser(
+        prog="python -m bot.cli", description="Chat with the Fernhollow Bank assistant."
+    )
     p.add_argument("--ask", help="ask one question, print the answer and exit")
     p.add_argument("--json", action="store_true", help="print answers as JSON lines")
     return p
@@ -28,9 +30,17 @@ def build_parser() -> argparse.ArgumentParser:
 def render(question: str, kb: KnowledgeBase, as_json: bool) -> str:
     ans = answer(question, kb.retrieve(question))
     if as_json:
-        return json.dumps({"question": question, "answer": ans.text, "answerable": ans.answerable,
-                           "sources": [{"n": n, "title": p.title, "section": p.section, "url": p.url,
-                                        "score": p.score} for n, p in enumerate(ans.sources, 1)]})
+        return json.dumps(
+            {
+                "question": question,
+                "answer": ans.text,
+                "answerable": ans.answerable,
+                "sources": [
+                    {"n": n, "title": p.title, "section": p.section, "url": p.url, "score": p.score}
+                    for n, p in enumerate(ans.sources, 1)
+                ],
+            }
+        )
     lines = [ans.text]
     lines += [f"  [{n}] {p.title} > {p.section} ({p.url})" for n, p in enumerate(ans.sources, 1)]
     return "\n".join(lines)

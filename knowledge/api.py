@@ -24,8 +24,14 @@ class KnowledgeBase:
         self.embedder = retriever.embedder
 
     @classmethod
-    def open(cls, cfg: KnowledgeConfig | None = None, embedder: Embedder | None = None, *,
-             build_if_missing: bool = False, progress: bool = False) -> KnowledgeBase:
+    def open(
+        cls,
+        cfg: KnowledgeConfig | None = None,
+        embedder: Embedder | None = None,
+        *,
+        build_if_missing: bool = False,
+        progress: bool = False,
+    ) -> KnowledgeBase:
         cfg = cfg or KnowledgeConfig.from_env()
         embedder = embedder or default_embedder(cfg)
         try:
@@ -38,8 +44,9 @@ class KnowledgeBase:
         return cls(Retriever(index, embedder, cfg))
 
     @staticmethod
-    def build(cfg: KnowledgeConfig, embedder: Embedder | None = None, *, full: bool = False,
-              progress: bool = True) -> BuildReport:
+    def build(
+        cfg: KnowledgeConfig, embedder: Embedder | None = None, *, full: bool = False, progress: bool = True
+    ) -> BuildReport:
         return build_index(cfg, embedder or default_embedder(cfg), full=full, progress=progress)
 
     def retrieve(self, query: str, **kw) -> RetrievalResult:
@@ -48,11 +55,18 @@ class KnowledgeBase:
     def as_langchain_retriever(self, k: int | None = None, drop_unanswerable: bool = False):
         from .lc_retriever import KnowledgeRetriever
 
-        return KnowledgeRetriever(retriever=self.retriever, k=k or self.cfg.top_k,
-                                  drop_unanswerable=drop_unanswerable)
+        return KnowledgeRetriever(
+            retriever=self.retriever, k=k or self.cfg.top_k, drop_unanswerable=drop_unanswerable
+        )
 
     def stats(self) -> dict:
         idx = self.retriever.index
-        return {"index_path": str(idx.path), "embedding_model": idx.model, "dimension": idx.manifest["dimension"],
-                "documents": len(idx.documents), "chunks": len(idx.chunks), "built_at": idx.manifest.get("built_at"),
-                "skipped_at_build": idx.manifest.get("skipped", [])}
+        return {
+            "index_path": str(idx.path),
+            "embedding_model": idx.model,
+            "dimension": idx.manifest["dimension"],
+            "documents": len(idx.documents),
+            "chunks": len(idx.chunks),
+            "built_at": idx.manifest.get("built_at"),
+            "skipped_at_build": idx.manifest.get("skipped", []),
+        }

@@ -88,11 +88,15 @@ def bench_build(cfg: KnowledgeConfig, runs: int) -> dict:
             rep2 = build_index(local, emb, progress=False)
             rebuild.append(time.perf_counter() - t)
             assert rep2.updated == [target.stem], rep2.updated
-        return {"documents": report.documents, "chunks": report.chunks,
-                "build_from_scratch_s": round(statistics.median(scratch), 2),
-                "rebuild_one_changed_doc_s": round(statistics.median(rebuild), 2),
-                "rebuild_embedded_chunks": rep2.embedded_chunks, "runs": runs,
-                "speedup": round(statistics.median(scratch) / statistics.median(rebuild), 1)}
+        return {
+            "documents": report.documents,
+            "chunks": report.chunks,
+            "build_from_scratch_s": round(statistics.median(scratch), 2),
+            "rebuild_one_changed_doc_s": round(statistics.median(rebuild), 2),
+            "rebuild_embedded_chunks": rep2.embedded_chunks,
+            "runs": runs,
+            "speedup": round(statistics.median(scratch) / statistics.median(rebuild), 1),
+        }
     finally:
         shutil.rmtree(work, ignore_errors=True)
 
@@ -111,8 +115,12 @@ def bench_sample_query(cfg: KnowledgeConfig, n_queries: int) -> dict:
             embed.append(res.timings_ms["embed_ms"])
             total.append(res.timings_ms["total_ms"])
         search = [t - e for t, e in zip(total, embed, strict=True)]
-        out[mode] = {"embed_plus_search_ms_p50": _pct(total, 50), "embed_plus_search_ms_p95": _pct(total, 95),
-                     "search_ms_p50": _pct(search, 50), "search_ms_p95": _pct(search, 95)}
+        out[mode] = {
+            "embed_plus_search_ms_p50": _pct(total, 50),
+            "embed_plus_search_ms_p95": _pct(total, 95),
+            "search_ms_p50": _pct(search, 50),
+            "search_ms_p95": _pct(search, 95),
+        }
     return out
 
 
@@ -128,7 +136,10 @@ def synthetic(n: int, dim: int = 384, seed: int = 0, n_queries: int = 200) -> tu
         out = np.empty((m, dim), dtype=np.float32)
         for s in range(0, m, 100_000):
             e = min(m, s + 100_000)
-            x = centres[rng.integers(0, n_clusters, e - s)] + rng.standard_normal((e - s, dim), dtype=np.float32) * noise
+            x = (
+                centres[rng.integers(0, n_clusters, e - s)]
+                + rng.standard_normal((e - s, dim), dtype=np.float32) * noise
+            )
             x /= np.linalg.norm(x, axis=1, keepdims=True)
             out[s:e] = x
         return out
@@ -152,14 +163,20 @@ def bench_synthetic(n: int, kind: str, n_queries: int, truth_path: str, model_pa
         lat.append((time.perf_counter() - t) * 1e3)
         ids.append(i[0])
     found = np.array(ids)
-    out: dict[str, Any] = {"n": n, "kind": kind, "build_s": round(build_s, 2),
-                           "search_ms_p50": _pct(lat, 50), "search_ms_p95": _pct(lat, 95)}
+    out: dict[str, Any] = {
+        "n": n,
+        "kind": kind,
+        "build_s": round(build_s, 2),
+        "search_ms_p50": _pct(lat, 50),
+        "search_ms_p95": _pct(lat, 95),
+    }
     if kind == "flat":
         np.save(truth_path, found)
     else:
         truth = np.load(truth_path)
         out["recall@10_vs_flat"] = round(
-            float(np.mean([len(set(a) & set(b)) / 10 for a, b in zip(found, truth, strict=True)])), 4)
+            float(np.mean([len(set(a) & set(b)) / 10 for a, b in zip(found, truth, strict=True)])), 4
+        )
     emb = SentenceTransformerEmbedder(model_path).warm_up()
     texts = _questions(min(n_queries, 100))
     emb.encode(texts[:2])
@@ -173,8 +190,9 @@ def bench_synthetic(n: int, kind: str, n_queries: int, truth_path: str, model_pa
     return out
 
 
-def run_bench(cfg: KnowledgeConfig, sizes: list[int], runs: int = 3, n_queries: int = 200,
-              progress: bool = True) -> dict:
+def run_bench(
+    cfg: KnowledgeConfig, sizes: list[int], runs: int = 3, n_queries: int = 200, progress: bool = True
+) -> dict:
     from tqdm.auto import tqdm
 
     model = cfg.resolved_embedding_model()
@@ -204,31 +222,41 @@ def _machine() -> dict:
 
     import faiss
 
-    return {"cpus": os.cpu_count(), "python": platform.python_version(), "faiss": faiss.__version__,
-            "platform": platform.platform()}
+    return {
+        "cpus": os.cpu_count(),
+        "python": platform.python_version(),
+        "faiss": faiss.__version__,
+        "platform": platform.platform(),
+    }
 
 
 def summarise(results: dict) -> str:
     lines = ["", "Benchmark summary"]
     b = results.get("build", {})
     if "error" not in b:
-        lines.append(f"  build from scratch {b['build_from_scratch_s']}s ({b['documents']} docs, {b['chunks']} chunks), "
-                     f"rebuild after one change {b['rebuild_one_changed_doc_s']}s (x{b['speedup']}), "
-                     f"peak {b['peak_rss_mb']} MB")
+        lines.append(
+            f"  build from scratch {b['build_from_scratch_s']}s ({b['documents']} docs, {b['chunks']} chunks), "
+            f"rebuild after one change {b['rebuild_one_changed_doc_s']}s (x{b['speedup']}), "
+            f"peak {b['peak_rss_mb']} MB"
+        )
     q = results.get("sample_query", {})
     if "error" not in q:
         for mode in ("dense", "hybrid"):
             m = q[mode]
-            lines.append(f"  sample {mode}: embed+search p50 {m['embed_plus_search_ms_p50']} ms, "
-                         f"p95 {m['embed_plus_search_ms_p95']} ms (search p50 {m['search_ms_p50']} ms), "
-                         f"peak {q['peak_rss_mb']} MB")
+            lines.append(
+                f"  sample {mode}: embed+search p50 {m['embed_plus_search_ms_p50']} ms, "
+                f"p95 {m['embed_plus_search_ms_p95']} ms (search p50 {m['search_ms_p50']} ms), "
+                f"peak {q['peak_rss_mb']} MB"
+            )
     for key, r in results.items():
         if key.startswith("synthetic_"):
             if "error" in r:
                 lines.append(f"  {key}: ERROR {r['error']}")
                 continue
             rec = f", recall@10 {r['recall@10_vs_flat']}" if "recall@10_vs_flat" in r else ""
-            lines.append(f"  {r['n']:>9,} {r['kind']:<4}: build {r['build_s']}s, search p50 {r['search_ms_p50']} ms "
-                         f"p95 {r['search_ms_p95']} ms, embed+search p50 {r['embed_plus_search_ms_p50']} ms "
-                         f"p95 {r['embed_plus_search_ms_p95']} ms{rec}, peak {r['peak_rss_mb']} MB")
+            lines.append(
+                f"  {r['n']:>9,} {r['kind']:<4}: build {r['build_s']}s, search p50 {r['search_ms_p50']} ms "
+                f"p95 {r['search_ms_p95']} ms, embed+search p50 {r['embed_plus_search_ms_p50']} ms "
+                f"p95 {r['embed_plus_search_ms_p95']} ms{rec}, peak {r['peak_rss_mb']} MB"
+            )
     return "\n".join(lines)

@@ -65,7 +65,11 @@ class BuildReport:
 
 
 def _chunking_settings(cfg: KnowledgeConfig) -> dict[str, int]:
-    return {"version": store.CHUNKING_VERSION, "chunk_size": cfg.chunk_size, "chunk_overlap": cfg.chunk_overlap}
+    return {
+        "version": store.CHUNKING_VERSION,
+        "chunk_size": cfg.chunk_size,
+        "chunk_overlap": cfg.chunk_overlap,
+    }
 
 
 def _previous(cfg: KnowledgeConfig, model: str, report: BuildReport) -> store.StoredIndex | None:
@@ -73,7 +77,9 @@ def _previous(cfg: KnowledgeConfig, model: str, report: BuildReport) -> store.St
     if manifest is None:
         return None
     if manifest.get("embedding_model") != model:
-        report.notes.append(f"previous index used model '{manifest.get('embedding_model')}': re-embedding all")
+        report.notes.append(
+            f"previous index used model '{manifest.get('embedding_model')}': re-embedding all"
+        )
         return None
     if manifest.get("chunking") != _chunking_settings(cfg):
         report.notes.append("chunking settings changed: re-embedding all")
@@ -85,8 +91,9 @@ def _previous(cfg: KnowledgeConfig, model: str, report: BuildReport) -> store.St
         return None
 
 
-def build_index(cfg: KnowledgeConfig, embedder: Embedder, *, full: bool = False,
-                progress: bool = True) -> BuildReport:
+def build_index(
+    cfg: KnowledgeConfig, embedder: Embedder, *, full: bool = False, progress: bool = True
+) -> BuildReport:
     started = time.perf_counter()
     report = BuildReport()
     with store.build_lock(cfg.index_dir):
@@ -126,9 +133,16 @@ def build_index(cfg: KnowledgeConfig, embedder: Embedder, *, full: bool = False,
                     chunks.append(c)
                     rows.append(None)
                 n = len(new)
-            documents[doc.doc_id] = {"path": doc.path, "sha256": doc.sha256, "title": doc.title, "url": doc.url,
-                                     "product": doc.product, "last_updated": doc.last_updated, "kind": doc.kind,
-                                     "n_chunks": n}
+            documents[doc.doc_id] = {
+                "path": doc.path,
+                "sha256": doc.sha256,
+                "title": doc.title,
+                "url": doc.url,
+                "product": doc.product,
+                "last_updated": doc.last_updated,
+                "kind": doc.kind,
+                "n_chunks": n,
+            }
         report.removed = sorted(set(prev_docs) - set(documents))
 
         dim = embedder.dimension
@@ -142,7 +156,9 @@ def build_index(cfg: KnowledgeConfig, embedder: Embedder, *, full: bool = False,
                     rows[to_embed[start + j]] = v
                 bar.update(len(vecs))
             bar.close()
-        vectors = np.vstack([r for r in rows if r is not None]).astype(np.float32) if rows else np.zeros((0, dim))
+        vectors = (
+            np.vstack([r for r in rows if r is not None]).astype(np.float32) if rows else np.zeros((0, dim))
+        )
         report.embedded_chunks = len(to_embed)
         manifest = {
             "embedding_model": model,

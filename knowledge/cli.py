@@ -122,15 +122,19 @@ def cmd_eval(cfg: KnowledgeConfig, args: argparse.Namespace) -> int:
     if args.json:
         print(json.dumps(report, indent=2, ensure_ascii=False))
         return 0
-    print(f"{report['questions']} questions ({report['answerable']} answerable, "
-          f"{report['unanswerable']} unanswerable), k={args.k}, threshold={report['threshold']}")
+    print(
+        f"{report['questions']} questions ({report['answerable']} answerable, "
+        f"{report['unanswerable']} unanswerable), k={args.k}, threshold={report['threshold']}"
+    )
     for mode, m in report["modes"].items():
         s, d, na = m["section"], m["document"], m["no_answer"]
-        print(f"{mode:>6}: section R@1 {s['recall@1']:.3f} R@{args.k} {s[f'recall@{args.k}']:.3f} "
-              f"MRR {s[f'mrr@{args.k}']:.3f} | document R@1 {d['recall@1']:.3f} R@{args.k} "
-              f"{d[f'recall@{args.k}']:.3f} MRR {d[f'mrr@{args.k}']:.3f} | no-answer P {na['precision']:.3f} "
-              f"R {na['recall']:.3f} F1 {na['f1']:.3f} (best thr {m['no_answer_best_threshold']}, "
-              f"2-fold CV F1 {m['no_answer_cv_f1']:.3f})")
+        print(
+            f"{mode:>6}: section R@1 {s['recall@1']:.3f} R@{args.k} {s[f'recall@{args.k}']:.3f} "
+            f"MRR {s[f'mrr@{args.k}']:.3f} | document R@1 {d['recall@1']:.3f} R@{args.k} "
+            f"{d[f'recall@{args.k}']:.3f} MRR {d[f'mrr@{args.k}']:.3f} | no-answer P {na['precision']:.3f} "
+            f"R {na['recall']:.3f} F1 {na['f1']:.3f} (best thr {m['no_answer_best_threshold']}, "
+            f"2-fold CV F1 {m['no_answer_cv_f1']:.3f})"
+        )
         if args.show_misses:
             for miss in m["misses"]:
                 print(f"    miss {miss['id']}: {miss['question']!r} gold={miss['gold']} got={miss['got']}")
@@ -146,4 +150,10 @@ def cmd_bench(cfg: KnowledgeConfig, args: argparse.Namespace) -> int:
     return 0
 
 
-COMMANDS = {"build": cmd_build, "search": cmd_search, "stats": cmd_stats, "eval": cmd_eval, "bench": cmd_bench}
+COMMANDS = {
+    "build": cmd_build,
+    "search": cmd_search,
+    "stats": cmd_stats,
+    "eval": cmd_eval,
+    "bench": cmd_bench,
+}

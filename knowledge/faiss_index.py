@@ -16,9 +16,18 @@ import numpy as np
 KINDS = ("flat", "hnsw", "ivf")
 
 
-def build(vectors: np.ndarray, kind: str = "flat", *, hnsw_m: int = 32, ef_construction: int = 80,
-          ef_search: int = 64, nlist: int | None = None, nprobe: int = 16,
-          train_size: int = 50_000, seed: int = 0) -> faiss.Index:
+def build(
+    vectors: np.ndarray,
+    kind: str = "flat",
+    *,
+    hnsw_m: int = 32,
+    ef_construction: int = 80,
+    ef_search: int = 64,
+    nlist: int | None = None,
+    nprobe: int = 16,
+    train_size: int = 50_000,
+    seed: int = 0,
+) -> faiss.Index:
     vectors = np.ascontiguousarray(vectors, dtype=np.float32)
     n, dim = vectors.shape
     if kind == "flat":

@@ -21,7 +21,9 @@ class KnowledgeRetriever(BaseRetriever):
 
     model_config = ConfigDict(arbitrary_types_allowed=True)
 
-    def _get_relevant_documents(self, query: str, *, run_manager: CallbackManagerForRetrieverRun) -> list[Document]:
+    def _get_relevant_documents(
+        self, query: str, *, run_manager: CallbackManagerForRetrieverRun
+    ) -> list[Document]:
         r: Retriever = self.retriever
         result = r.retrieve(query, k=self.k)
         if self.drop_unanswerable and not result.answerable:
@@ -29,8 +31,15 @@ class KnowledgeRetriever(BaseRetriever):
         return [
             Document(
                 page_content=p.text,
-                metadata={"doc_id": p.doc_id, "title": p.title, "section": p.section, "url": p.url,
-                          "chunk_id": p.chunk_id, "score": p.score, "answerable": result.answerable},
+                metadata={
+                    "doc_id": p.doc_id,
+                    "title": p.title,
+                    "section": p.section,
+                    "url": p.url,
+                    "chunk_id": p.chunk_id,
+                    "score": p.score,
+                    "answerable": result.answerable,
+                },
             )
             for p in result.passages
         ]

@@ -18,8 +18,14 @@ import yaml
 
 from .schema import SkippedFile, SourceDocument
 
-SUPPORTED = {".md": "markdown", ".markdown": "markdown", ".html": "html", ".htm": "html", ".pdf": "pdf",
-             ".txt": "text"}
+SUPPORTED = {
+    ".md": "markdown",
+    ".markdown": "markdown",
+    ".html": "html",
+    ".htm": "html",
+    ".pdf": "pdf",
+    ".txt": "text",
+}
 
 
 class LoadError(Exception):
@@ -127,12 +133,17 @@ def load_pdf(path: Path, raw: bytes) -> dict:
     if not any(pages):
         raise LoadError("PDF has no extractable text (scanned image or empty); run OCR or export it as text")
     title = str(info_title).strip() or path.stem.replace("-", " ").capitalize()
-    body = "\n\n".join(f"## Page {i}\n\n{unicodedata.normalize('NFC', t)}" for i, t in enumerate(pages, 1) if t)
+    body = "\n\n".join(
+        f"## Page {i}\n\n{unicodedata.normalize('NFC', t)}" for i, t in enumerate(pages, 1) if t
+    )
     return {"title": title, "url": "", "text": f"# {title}\n\n{body}"}
 
 
 LOADERS: dict[str, Callable[[Path, bytes], dict]] = {
-    "markdown": load_markdown, "html": load_html, "pdf": load_pdf, "text": load_text,
+    "markdown": load_markdown,
+    "html": load_html,
+    "pdf": load_pdf,
+    "text": load_text,
 }
 
 
@@ -140,12 +151,16 @@ def load_file(path: Path, root: Path, max_bytes: int) -> SourceDocument:
     """Load one file or raise `LoadError`."""
     kind = SUPPORTED.get(path.suffix.lower())
     if kind is None:
-        raise LoadError(f"unsupported extension '{path.suffix or '(none)'}' (supported: {', '.join(SUPPORTED)})")
+        raise LoadError(
+            f"unsupported extension '{path.suffix or '(none)'}' (supported: {', '.join(SUPPORTED)})"
+        )
     size = path.stat().st_size
     if size == 0:
         raise LoadError("empty file")
     if size > max_bytes:
-        raise LoadError(f"too large ({size / 1e6:.1f} MB > limit {max_bytes / 1e6:.1f} MB; raise max_file_mb)")
+        raise LoadError(
+            f"too large ({size / 1e6:.1f} MB > limit {max_bytes / 1e6:.1f} MB; raise max_file_mb)"
+        )
     raw = path.read_bytes()
     fields = LOADERS[kind](path, raw)
     if not fields["text"].strip():
@@ -193,7 +208,9 @@ def load_folder(root: Path, max_file_mb: float = 10.0) -> tuple[list[SourceDocum
             skipped.append(SkippedFile(str(path), f"duplicate of {by_hash[doc.sha256]} (same content)"))
             continue
         if doc.doc_id in by_id:
-            skipped.append(SkippedFile(str(path), f"document id '{doc.doc_id}' already taken by {by_id[doc.doc_id]}"))
+            skipped.append(
+                SkippedFile(str(path), f"document id '{doc.doc_id}' already taken by {by_id[doc.doc_id]}")
+            )
             continue
         by_hash[doc.sha256] = str(path)
         by_id[doc.doc_id] = str(path)

@@ -22,9 +22,69 @@ from .store import StoredIndex
 
 _WORD = re.compile(r"[a-z0-9]+(?:[.,'][a-z0-9]+)*")
 STOPWORDS = frozenset(
-    "a an and are as at be but by can do does for from how i if in is it its me my of on or our so that the "
-    "their them there this to was we what when where which who why will with you your yours i'm im get got "
-    "have has had want need please would could should".split()
+    [
+        "a",
+        "an",
+        "and",
+        "are",
+        "as",
+        "at",
+        "be",
+        "but",
+        "by",
+        "can",
+        "do",
+        "does",
+        "for",
+        "from",
+        "how",
+        "i",
+        "if",
+        "in",
+        "is",
+        "it",
+        "its",
+        "me",
+        "my",
+        "of",
+        "on",
+        "or",
+        "our",
+        "so",
+        "that",
+        "the",
+        "their",
+        "them",
+        "there",
+        "this",
+        "to",
+        "was",
+        "we",
+        "what",
+        "when",
+        "where",
+        "which",
+        "who",
+        "why",
+        "will",
+        "with",
+        "you",
+        "your",
+        "yours",
+        "i'm",
+        "im",
+        "get",
+        "got",
+        "have",
+        "has",
+        "had",
+        "want",
+        "need",
+        "please",
+        "would",
+        "could",
+        "should",
+    ]
 )
 
 
@@ -57,8 +117,14 @@ class Retriever:
         top = np.argsort(-scores)[:k]
         return [int(i) for i in top if scores[i] > 0]
 
-    def retrieve(self, query: str, *, k: int | None = None, query_vector: np.ndarray | None = None,
-                 hybrid: bool | None = None) -> RetrievalResult:
+    def retrieve(
+        self,
+        query: str,
+        *,
+        k: int | None = None,
+        query_vector: np.ndarray | None = None,
+        hybrid: bool | None = None,
+    ) -> RetrievalResult:
         cfg = self.cfg
         k = k or cfg.top_k
         hybrid = cfg.hybrid if hybrid is None else hybrid
@@ -87,9 +153,14 @@ class Retriever:
         passages = [self._passage(i, dense_score[i], fused[i]) for i in chosen]
         top = round(max((dense_score[i] for i, _ in dense), default=0.0), 4)
         timings["total_ms"] = (time.perf_counter() - t0) * 1e3
-        return RetrievalResult(query=query, passages=passages, top_score=top,
-                               answerable=bool(passages) and top >= cfg.no_answer_threshold,
-                               threshold=cfg.no_answer_threshold, timings_ms=timings)
+        return RetrievalResult(
+            query=query,
+            passages=passages,
+            top_score=top,
+            answerable=bool(passages) and top >= cfg.no_answer_threshold,
+            threshold=cfg.no_answer_threshold,
+            timings_ms=timings,
+        )
 
     def _dedupe(self, order: Sequence[int], k: int) -> list[int]:
         chosen: list[int] = []
@@ -109,6 +180,14 @@ class Retriever:
 
     def _passage(self, i: int, score: float, fused: float) -> Passage:
         c = self.chunks[i]
-        return Passage(text=c.text, doc_id=c.doc_id, title=c.title, section=c.section,
-                       heading_path=c.heading_path, url=c.url, chunk_id=c.chunk_id, score=round(score, 4),
-                       fused_score=round(fused, 6))
+        return Passage(
+            text=c.text,
+            doc_id=c.doc_id,
+            title=c.title,
+            section=c.section,
+            heading_path=c.heading_path,
+            url=c.url,
+            chunk_id=c.chunk_id,
+            score=round(score, 4),
+            fused_score=round(fused, 6),
+        )

@@ -88,7 +88,9 @@ def build_lock(index_dir: Path) -> Iterator[None]:
         try:
             fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError as exc:
-            raise KnowledgeIndexError(f"another build of {index_dir} is running; wait for it to finish") from exc
+            raise KnowledgeIndexError(
+                f"another build of {index_dir} is running; wait for it to finish"
+            ) from exc
         try:
             yield
         finally:
@@ -130,8 +132,13 @@ def save(index_dir: Path, manifest: dict[str, Any], chunks: list[Chunk], vectors
             f.write(json.dumps(c.to_dict(), ensure_ascii=False) + "\n")
     np.save(tmp / "vectors.npy", np.ascontiguousarray(vectors, dtype=np.float32))
     faiss_index.write(faiss_index.build(vectors, "flat"), tmp / "index.faiss")
-    manifest = {**manifest, "format": FORMAT_VERSION, "n_chunks": len(chunks), "version": name,
-                "files": {fn: _sha256(tmp / fn) for fn in FILES}}
+    manifest = {
+        **manifest,
+        "format": FORMAT_VERSION,
+        "n_chunks": len(chunks),
+        "version": name,
+        "files": {fn: _sha256(tmp / fn) for fn in FILES},
+    }
     (tmp / "manifest.json").write_text(json.dumps(manifest, indent=2, ensure_ascii=False))
     for fn in (*FILES, "manifest.json"):
         with (tmp / fn).open("rb") as f:
@@ -159,7 +166,9 @@ def load(index_dir: Path, expected_model: str | None = None, expected_dim: int |
     if version is None:
         leftovers = list(index_dir.glob(".v-*.tmp")) if index_dir.is_dir() else []
         hint = " (an interrupted build left a partial folder, which is ignored)" if leftovers else ""
-        raise IndexMissingError(f"no index at {index_dir}{hint}; build it with: {REBUILD} --index {index_dir}")
+        raise IndexMissingError(
+            f"no index at {index_dir}{hint}; build it with: {REBUILD} --index {index_dir}"
+        )
     manifest_path = version / "manifest.json"
     if not manifest_path.is_file():
         raise IndexCorruptError(
@@ -169,11 +178,15 @@ def load(index_dir: Path, expected_model: str | None = None, expected_dim: int |
     try:
         manifest = json.loads(manifest_path.read_text())
     except json.JSONDecodeError as exc:
-        raise IndexCorruptError(f"manifest {manifest_path} is not valid JSON ({exc}); rebuild with: "
-                                f"{REBUILD} --index {index_dir} --full") from exc
+        raise IndexCorruptError(
+            f"manifest {manifest_path} is not valid JSON ({exc}); rebuild with: "
+            f"{REBUILD} --index {index_dir} --full"
+        ) from exc
     if manifest.get("format") != FORMAT_VERSION:
-        raise IndexCorruptError(f"index format {manifest.get('format')} is not {FORMAT_VERSION}; rebuild with: "
-                                f"{REBUILD} --index {index_dir} --full")
+        raise IndexCorruptError(
+            f"index format {manifest.get('format')} is not {FORMAT_VERSION}; rebuild with: "
+            f"{REBUILD} --index {index_dir} --full"
+        )
     if expected_model is not None and manifest.get("embedding_model") != expected_model:
         raise IndexModelMismatchError(
             f"index at {index_dir} was built with embedding model '{manifest.get('embedding_model')}' "
@@ -189,20 +202,37 @@ def load(index_dir: Path, expected_model: str | None = None, expected_dim: int |
     for fn, digest in manifest.get("files", {}).items():
         path = version / fn
         if not path.is_file():
-            raise IndexCorruptError(f"index file {path} is missing; rebuild with: {REBUILD} --index {index_dir} --full")
+            raise IndexCorruptError(
+                f"index file {path} is missing; rebuild with: {REBUILD} --index {index_dir} --full"
+            )
         if _sha256(path) != digest:
-            raise IndexCorruptError(f"index file {path} is damaged (checksum mismatch); rebuild with: "
-                                    f"{REBUILD} --index {index_dir} --full")
+            raise IndexCorruptError(
+                f"index file {path} is damaged (checksum mismatch); rebuild with: "
+                f"{REBUILD} --index {index_dir} --full"
+            )
     try:
-        chunks = [Chunk(**json.loads(line)) for line in (version / "chunks.jsonl").read_text("utf-8").splitlines()
-                  if line.strip()]
+        chunks = [
+            Chunk(**json.loads(line))
+            for line in (version / "chunks.jsonl").read_text("utf-8").splitlines()
+            if line.strip()
+        ]
         vectors = np.load(version / "vectors.npy")
         index = faiss_index.read(version / "index.faiss")
     except Exception as exc:  # any parse failure means the same thing to the operator
-        raise IndexCorruptError(f"cannot read index at {version} ({type(exc).__name__}: {exc}); rebuild with: "
-                                f"{REBUILD} --index {index_dir} --full") from exc
+        raise IndexCorruptError(
+            f"cannot read index at {version} ({type(exc).__name__}: {exc}); rebuild with: "
+            f"{REBUILD} --index {index_dir} --full"
+        ) from exc
     if not (len(chunks) == len(vectors) == index.ntotal == manifest.get("n_chunks")):
-        raise IndexCorruptError(f"index at {version} is inconsistent ({len(chunks)} chunks, {len(vectors)} vectors, "
-                                f"{index.ntotal} in FAISS); rebuild with: {REBUILD} --index {index_dir} --full")
-    return StoredIndex(manifest=manifest, chunks=chunks, vectors=vectors, faiss_index=index, path=version,
-                       documents=manifest.get("documents", {}))
+        raise IndexCorruptError(
+            f"index at {version} is inconsistent ({len(chunks)} chunks, {len(vectors)} vectors, "
+            f"{index.ntotal} in FAISS); rebuild with: {REBUILD} --index {index_dir} --full"
+        )
+    return StoredIndex(
+        manifest=manifest,
+        chunks=chunks,
+        vectors=vectors,
+        faiss_index=index,
+        path=version,
+        documents=manifest.get("documents", {}),
+    )

@@ -5,8 +5,11 @@ from __future__ import annotations
 
 
 def make_pdf(lines: list[str], title: str = "Test PDF") -> bytes:
-    text_ops = "BT /F1 12 Tf 72 720 Td 14 TL " + " ".join(
-        f"({ln.replace('(', '[').replace(')', ']')}) Tj T*" for ln in lines) + " ET"
+    text_ops = (
+        "BT /F1 12 Tf 72 720 Td 14 TL "
+        + " ".join(f"({ln.replace('(', '[').replace(')', ']')}) Tj T*" for ln in lines)
+        + " ET"
+    )
     objects = [
         "<< /Type /Catalog /Pages 2 0 R >>",
         "<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
@@ -24,5 +27,7 @@ def make_pdf(lines: list[str], title: str = "Test PDF") -> bytes:
     xref = len(out)
     out += f"xref\n0 {len(objects) + 1}\n0000000000 65535 f \n".encode()
     out += "".join(f"{o:010d} 00000 n \n" for o in offsets).encode()
-    out += (f"trailer\n<< /Size {len(objects) + 1} /Root 1 0 R /Info 6 0 R >>\nstartxref\n{xref}\n%%EOF\n").encode()
+    out += (
+        f"trailer\n<< /Size {len(objects) + 1} /Root 1 0 R /Info 6 0 R >>\nstartxref\n{xref}\n%%EOF\n"
+    ).encode()
     return out

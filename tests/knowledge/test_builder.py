@@ -47,7 +47,9 @@ def test_other_model_triggers_full_reembedding(small_cfg, fake_embedder) -> None
     build_index(small_cfg, fake_embedder, progress=False)
     other = CountingEmbedder(model_name="another-model")
     report = build_index(small_cfg, other, progress=False)
-    assert other.encoded == report.chunks and any("another" not in n and "re-embedding" in n for n in report.notes)
+    assert other.encoded == report.chunks and any(
+        "another" not in n and "re-embedding" in n for n in report.notes
+    )
 
 
 def test_skipped_files_are_summarised(small_cfg, fake_embedder) -> None:
@@ -56,7 +58,11 @@ def test_skipped_files_are_summarised(small_cfg, fake_embedder) -> None:
     report = build_index(small_cfg, fake_embedder, progress=False)
     assert report.documents == 2 and len(report.skipped) == 2
     summary = report.summary()
-    assert "skipped 2 file(s)" in summary and "scan.pdf" in summary and "old.doc: unsupported extension" in summary
+    assert (
+        "skipped 2 file(s)" in summary
+        and "scan.pdf" in summary
+        and "old.doc: unsupported extension" in summary
+    )
     assert store.load(small_cfg.index_dir).manifest["skipped"][0]["path"].endswith("old.doc")
 
 

@@ -7,13 +7,18 @@ from knowledge.schema import SourceDocument
 
 
 def _doc(text: str) -> SourceDocument:
-    return SourceDocument(doc_id="d", path="d.md", title="Fees", url="https://b.example/fees", text=text,
-                          sha256="x")
+    return SourceDocument(
+        doc_id="d", path="d.md", title="Fees", url="https://b.example/fees", text=text, sha256="x"
+    )
 
 
 def test_sections_carry_heading_path() -> None:
-    chunks = chunk_document(_doc("# Fees\n\nIntro text.\n\n## Wire fees\n\nOutgoing $25.\n\n### Intl\n\n$45.\n"
-                                 "\n## ATM fees\n\n$3 out of network.\n"))
+    chunks = chunk_document(
+        _doc(
+            "# Fees\n\nIntro text.\n\n## Wire fees\n\nOutgoing $25.\n\n### Intl\n\n$45.\n"
+            "\n## ATM fees\n\n$3 out of network.\n"
+        )
+    )
     assert [c.section for c in chunks] == ["Overview", "Wire fees", "ATM fees"]
     assert chunks[1].heading_path == "Fees > Wire fees"
     assert "### Intl" in chunks[1].text and "$45." in chunks[1].text  # H3 stays inside its H2 chunk

@@ -23,10 +23,12 @@ def test_markdown_front_matter(small_docs: Path) -> None:
 
 
 def test_html_headings_become_sections(tmp_path: Path) -> None:
-    html = ("<html><head><title>Wires</title><link rel='canonical' href='https://b.example/wires'>"
-            "<script>alert(1)</script></head><body><nav>menu</nav><h1>Wires</h1><p>Intro.</p>"
-            "<h2>Fees</h2><p>Outgoing wires cost <b>$25</b> online.</p><ul><li>Incoming: $15</li></ul>"
-            "<table><tr><th>Kind</th><th>Fee</th></tr><tr><td>Intl</td><td>$45</td></tr></table></body></html>")
+    html = (
+        "<html><head><title>Wires</title><link rel='canonical' href='https://b.example/wires'>"
+        "<script>alert(1)</script></head><body><nav>menu</nav><h1>Wires</h1><p>Intro.</p>"
+        "<h2>Fees</h2><p>Outgoing wires cost <b>$25</b> online.</p><ul><li>Incoming: $15</li></ul>"
+        "<table><tr><th>Kind</th><th>Fee</th></tr><tr><td>Intl</td><td>$45</td></tr></table></body></html>"
+    )
     (tmp_path / "wires.html").write_text(html, encoding="utf-8")
     doc = load_file(tmp_path / "wires.html", tmp_path, 10**7)
     assert doc.title == "Wires" and doc.url == "https://b.example/wires"
@@ -81,7 +83,9 @@ def test_duplicate_document_is_skipped(small_docs: Path) -> None:
     docs, skipped = load_folder(small_docs)
     assert len(docs) == 2
     assert skipped[0].path.endswith("zz-copy-of-cards.md")
-    assert skipped[0].reason.startswith("duplicate of") and skipped[0].reason.endswith("debit-cards.md (same content)")
+    assert skipped[0].reason.startswith("duplicate of") and skipped[0].reason.endswith(
+        "debit-cards.md (same content)"
+    )
 
 
 def test_hidden_files_and_folders_are_ignored(small_docs: Path) -> None:
@@ -110,7 +114,9 @@ def test_unreadable_file_is_reported(small_docs: Path, monkeypatch: pytest.Monke
     monkeypatch.setattr(Path, "read_bytes", deny)
     docs, skipped = load_folder(small_docs)
     assert len(docs) == 2
-    assert skipped[0].path.endswith("secret.md") and "cannot read file: Permission denied" in skipped[0].reason
+    assert (
+        skipped[0].path.endswith("secret.md") and "cannot read file: Permission denied" in skipped[0].reason
+    )
 
 
 def test_load_error_is_an_exception_with_reason(tmp_path: Path) -> None:

@@ -65,4 +65,9 @@ def test_langchain_retriever(small_cfg, fake_embedder) -> None:
 
 
 def test_tokenize_drops_stopwords_and_keeps_amounts() -> None:
-    assert tokenize("How do I send $1,000.50 to my mum's account?") == ["send", "1,000.50", "mum's", "account"]
+    assert tokenize("How do I send $1,000.50 to my mum's account?") == [
+        "send",
+        "1,000.50",
+        "mum's",
+        "account",
+    ]

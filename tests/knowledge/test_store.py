@@ -90,8 +90,11 @@ def test_save_rejects_misaligned_vectors(tmp_path: Path) -> None:
 
 
 def test_concurrent_builds_are_refused(small_cfg) -> None:
-    with store.build_lock(small_cfg.index_dir), pytest.raises(store.KnowledgeIndexError, match="another build"), \
-            store.build_lock(small_cfg.index_dir):
+    with (
+        store.build_lock(small_cfg.index_dir),
+        pytest.raises(store.KnowledgeIndexError, match="another build"),
+        store.build_lock(small_cfg.index_dir),
+    ):
         pass
 
 
