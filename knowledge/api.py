@@ -3,16 +3,33 @@ out a LangChain retriever. `bot` and the CLI use only this and the data types in
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from .builder import BuildReport, build_index
-from .config import KnowledgeConfig
+from .config import ConfigError, KnowledgeConfig
 from .embeddings import Embedder, SentenceTransformerEmbedder
 from .retriever import Retriever
 from .schema import RetrievalResult
-from .store import IndexMissingError, load
+from .scope import DEFAULT_SCOPE_MODEL, ScopeModel
+from .store import IndexMissingError, StoredIndex, load
 
 
 def default_embedder(cfg: KnowledgeConfig) -> Embedder:
     return SentenceTransformerEmbedder(cfg.resolved_embedding_model())
+
+
+def load_scope(cfg: KnowledgeConfig, index: StoredIndex) -> ScopeModel | None:
+    """The scope model for this index's embedding model, or None (cosine threshold decides)."""
+    if cfg.scope_model.lower() == "none":
+        return None
+    path = Path(cfg.scope_model) if cfg.scope_model else DEFAULT_SCOPE_MODEL
+    model = ScopeModel.load(path, index.model, int(index.manifest["dimension"]))
+    if model is None and cfg.scope_model:
+        raise ConfigError(
+            f"scope model {path} is missing or was trained for another embedding model than '{index.model}'; "
+            "train one with `python -m knowledge train-scope` or set KNOWLEDGE_SCOPE_MODEL=none"
+        )
+    return model
 
 
 class KnowledgeBase:
@@ -41,7 +58,7 @@ class KnowledgeBase:
                 raise
             build_index(cfg, embedder, progress=progress)
             index = load(cfg.index_dir, expected_model=embedder.model_name)
-        return cls(Retriever(index, embedder, cfg))
+        return cls(Retriever(index, embedder, cfg, scope=load_scope(cfg, index)))
 
     @staticmethod
     def build(

@@ -69,6 +69,9 @@ class KnowledgeConfig:
         "Top dense cosine below which retrieval reports 'no answer' (calibrate with `eval --calibrate`).",
     )
     dedup_threshold: float = _f(0.97, "Cosine above which two passages count as near-identical.")
+    scope_model: str = _f(
+        "", "Scope-model JSON deciding 'no answer'; empty = the packaged one, 'none' = cosine threshold only."
+    )
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "docs_dir", Path(self.docs_dir))

@@ -65,14 +65,17 @@ def _prf(tp: int, fp: int, fn: int) -> dict[str, float]:
     return {"precision": round(p, 4), "recall": round(r, 4), "f1": round(f, 4)}
 
 
-def no_answer_metrics(
-    top_scores: list[float], unanswerable: list[bool], threshold: float
-) -> dict[str, float]:
-    pred = [s < threshold for s in top_scores]
+def _decision_metrics(pred: list[bool], unanswerable: list[bool]) -> dict[str, float]:
     tp = sum(p and u for p, u in zip(pred, unanswerable, strict=True))
     fp = sum(p and not u for p, u in zip(pred, unanswerable, strict=True))
     fn = sum(u and not p for p, u in zip(pred, unanswerable, strict=True))
     return _prf(tp, fp, fn)
+
+
+def no_answer_metrics(
+    top_scores: list[float], unanswerable: list[bool], threshold: float
+) -> dict[str, float]:
+    return _decision_metrics([s < threshold for s in top_scores], unanswerable)
 
 
 def best_threshold(top_scores: list[float], unanswerable: list[bool]) -> tuple[float, float]:
@@ -104,6 +107,7 @@ def evaluate(
         ranks_sec: list[int | None] = []
         ranks_doc: list[int | None] = []
         top_scores: list[float] = []
+        predicted_no_answer: list[bool] = []
         misses: list[dict[str, Any]] = []
         by_style: dict[str, list[int]] = {}
         for q, v in tqdm(
@@ -114,6 +118,7 @@ def evaluate(
         ):
             res = retriever.retrieve(q.question, k=k, query_vector=v, hybrid=(mode == "hybrid"))
             top_scores.append(res.top_score)
+            predicted_no_answer.append(not res.answerable)
             if not q.answerable:
                 continue
             rs = next(
@@ -138,10 +143,14 @@ def evaluate(
         report["modes"][mode] = {
             "section": _rank_metrics(ranks_sec, k),
             "document": _rank_metrics(ranks_doc, k),
-            "no_answer": no_answer_metrics(top_scores, unans, retriever.cfg.no_answer_threshold),
-            "no_answer_best_threshold": thr,
-            "no_answer_best_f1": best_f1,
-            "no_answer_cv_f1": _cv_f1(top_scores, unans),
+            "no_answer": _decision_metrics(predicted_no_answer, unans),
+            "no_answer_decided_by": "scope model" if retriever.scope else "cosine threshold",
+            "threshold_only": {
+                "at_configured": no_answer_metrics(top_scores, unans, retriever.cfg.no_answer_threshold),
+                "best_threshold": thr,
+                "best_f1": best_f1,
+                "cv_f1": _cv_f1(top_scores, unans),
+            },
             "section_recall_at_k_by_style": {
                 s: round(sum(v) / len(v), 4) for s, v in sorted(by_style.items())
             },

@@ -18,6 +18,7 @@ from . import faiss_index
 from .config import KnowledgeConfig
 from .embeddings import Embedder
 from .schema import Chunk, Passage, RetrievalResult
+from .scope import ScopeModel, retrieval_features
 from .store import StoredIndex
 
 _WORD = re.compile(r"[a-z0-9]+(?:[.,'][a-z0-9]+)*")
@@ -93,10 +94,13 @@ def tokenize(text: str) -> list[str]:
 
 
 class Retriever:
-    def __init__(self, index: StoredIndex, embedder: Embedder, cfg: KnowledgeConfig) -> None:
+    def __init__(
+        self, index: StoredIndex, embedder: Embedder, cfg: KnowledgeConfig, scope: ScopeModel | None = None
+    ) -> None:
         self.index = index
         self.embedder = embedder
         self.cfg = cfg
+        self.scope = scope
         self.chunks: list[Chunk] = index.chunks
         self._bm25 = BM25Okapi([tokenize(c.embedding_text()) for c in self.chunks]) if self.chunks else None
 
@@ -107,15 +111,14 @@ class Retriever:
         scores, ids = faiss_index.search(self.index.faiss_index, qvec, k)
         return [(int(i), float(s)) for i, s in zip(ids[0], scores[0], strict=True) if i >= 0]
 
-    def lexical(self, query: str, k: int) -> list[int]:
-        if self._bm25 is None:
-            return []
+    def lexical(self, query: str, k: int) -> tuple[list[int], float]:
+        """Top-k chunk rows by BM25 and the best BM25 score (0 when no query word is in the library)."""
         tokens = tokenize(query)
-        if not tokens:
-            return []
+        if self._bm25 is None or not tokens:
+            return [], 0.0
         scores = self._bm25.get_scores(tokens)
         top = np.argsort(-scores)[:k]
-        return [int(i) for i in top if scores[i] > 0]
+        return [int(i) for i in top if scores[i] > 0], float(scores[top[0]]) if len(top) else 0.0
 
     def retrieve(
         self,
@@ -139,8 +142,9 @@ class Retriever:
         fused: dict[int, float] = {}
         for rank, (i, _) in enumerate(dense):
             fused[i] = 1.0 / (cfg.rrf_k + rank + 1)
+        lexical, bm25_top = self.lexical(query, n_cand) if (hybrid or self.scope) else ([], 0.0)
         if hybrid:
-            for rank, i in enumerate(self.lexical(query, n_cand)):
+            for rank, i in enumerate(lexical):
                 fused[i] = fused.get(i, 0.0) + cfg.bm25_weight / (cfg.rrf_k + rank + 1)
         order = sorted(fused, key=lambda i: fused[i], reverse=True)
         timings["search_ms"] = (time.perf_counter() - t1) * 1e3
@@ -152,14 +156,23 @@ class Retriever:
         chosen = self._dedupe(order, k)
         passages = [self._passage(i, dense_score[i], fused[i]) for i in chosen]
         top = round(max((dense_score[i] for i, _ in dense), default=0.0), 4)
+        feats = retrieval_features(np.array([s for _, s in dense[:5]]), bm25_top)
+        prob = None
+        if self.scope is not None:
+            prob = round(self.scope.probability(qvec, feats), 4)
+            answerable = bool(passages) and prob >= self.scope.threshold
+        else:
+            answerable = bool(passages) and top >= cfg.no_answer_threshold
         timings["total_ms"] = (time.perf_counter() - t0) * 1e3
         return RetrievalResult(
             query=query,
             passages=passages,
             top_score=top,
-            answerable=bool(passages) and top >= cfg.no_answer_threshold,
+            answerable=answerable,
             threshold=cfg.no_answer_threshold,
             timings_ms=timings,
+            scope_probability=prob,
+            features=[round(float(f), 4) for f in feats],
         )
 
     def _dedupe(self, order: Sequence[int], k: int) -> list[int]:

@@ -81,6 +81,8 @@ class RetrievalResult:
     answerable: bool = False
     threshold: float = 0.0
     timings_ms: dict[str, float] = field(default_factory=dict)
+    scope_probability: float | None = None  # P(the library answers this), when a scope model is loaded
+    features: list[float] = field(default_factory=list)  # retrieval features fed to the scope model
 
     def to_dict(self) -> dict[str, Any]:
         d = asdict(self)

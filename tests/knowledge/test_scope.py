@@ -1,0 +1,85 @@
+"""The scope model: trained on features the retriever computes, saved as JSON, refused for another
+embedding model, and used by the retriever to decide "no answer"."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from knowledge import ConfigError, KnowledgeBase
+from knowledge.builder import build_index
+from knowledge.scope import ScopeModel, retrieval_features
+from knowledge.scope_training import train_scope
+
+IN = [
+    "daily atm limit",
+    "atm withdrawal limit per day",
+    "purchase limit debit card",
+    "lost card what now",
+    "freeze lost card",
+    "savings interest rate",
+    "high yield savings apy",
+    "savings withdrawals fee",
+    "how many free withdrawals savings",
+    "card lost call number",
+]
+OUT = [
+    "banana bread recipe",
+    "who won the football",
+    "weather tomorrow rain",
+    "python list sort code",
+    "best pizza toppings",
+    "movie tickets tonight",
+    "football score tonight",
+    "recipe for soup",
+    "rain forecast weekend",
+    "write javascript function",
+]
+
+
+def _train_file(tmp_path: Path) -> Path:
+    p = tmp_path / "scope_train.jsonl"
+    p.write_text(
+        "\n".join(
+            json.dumps({"question": q, "answerable": a}) for qs, a in ((IN, True), (OUT, False)) for q in qs
+        )
+    )
+    return p
+
+
+def test_features_are_scale_free() -> None:
+    f = retrieval_features(np.array([0.7, 0.6, 0.5, 0.4, 0.3]), bm25_top=0.0)
+    assert f.tolist() == pytest.approx([0.7, 0.4, 0.0])
+    assert retrieval_features(np.array([]), 0.0).tolist() == [0.0, 0.0, 0.0]
+
+
+def test_train_save_load_and_decide(small_cfg, fake_embedder, tmp_path: Path) -> None:
+    build_index(small_cfg, fake_embedder, progress=False)
+    kb = KnowledgeBase.open(small_cfg, fake_embedder)
+    assert kb.retriever.scope is None  # no model for the fake embedder: the cosine threshold decides
+    out = tmp_path / "scope.json"
+    meta = train_scope(kb.retriever, _train_file(tmp_path), out, c=10.0, progress=False)
+    assert meta["examples"] == 20 and meta["unanswerable"] == 10 and len(meta["training_sha256"]) == 64
+    model = ScopeModel.load(out, "hashing-fake", 256)
+    assert model is not None and model.weights.shape == (259,)
+    assert ScopeModel.load(out, "all-MiniLM-L6-v2", 384) is None
+    kb2 = KnowledgeBase.open(small_cfg.with_overrides(scope_model=str(out)), fake_embedder)
+    inside = kb2.retrieve("atm limit per day")
+    outside = kb2.retrieve("recipe for banana soup")
+    assert inside.answerable and inside.scope_probability > 0.5
+    assert not outside.answerable and outside.scope_probability < 0.5
+
+
+def test_explicit_scope_model_for_another_embedder_is_refused(
+    small_cfg, fake_embedder, tmp_path: Path
+) -> None:
+    build_index(small_cfg, fake_embedder, progress=False)
+    bad = tmp_path / "scope.json"
+    ScopeModel(np.zeros(387, dtype=np.float32), 0.0, "all-MiniLM-L6-v2").save(bad)
+    with pytest.raises(ConfigError, match="train-scope"):
+        KnowledgeBase.open(small_cfg.with_overrides(scope_model=str(bad)), fake_embedder)
+    kb = KnowledgeBase.open(small_cfg.with_overrides(scope_model="none"), fake_embedder)
+    assert kb.retriever.scope is None
