@@ -2,6 +2,8 @@
 
 import sys
 
-print("finetune: training data, LoRA fine-tuning and classifiers are not implemented yet (issues 3 and 4).",
-      file=sys.stderr)
+print(
+    "finetune: training data, LoRA fine-tuning and classifiers are not implemented yet (issues 3 and 4).",
+    file=sys.stderr,
+)
 sys.exit(2)
