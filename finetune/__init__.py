@@ -1,2 +1,2 @@
-"""Training-data builders, LoRA fine-tuning of the LM and training of the classifiers (issues 3 and 4).
-Nothing is implemented here yet; `python -m finetune` says so instead of pretending."""
+"""Training of the assistant's models: the classifier heads (`finetune.classifiers`) and, to come, the LM
+adapter. Shares prompt and feature code with `bot` so that training and serving see identical inputs."""

@@ -1,9 +1,7 @@
-"""`python -m finetune`: not implemented yet (issues 3 and 4); exits with status 2 and says so."""
+"""`python -m finetune`: see finetune/cli.py."""
 
 import sys
 
-print(
-    "finetune: training data, LoRA fine-tuning and classifiers are not implemented yet (issues 3 and 4).",
-    file=sys.stderr,
-)
-sys.exit(2)
+from .cli import main
+
+sys.exit(main())

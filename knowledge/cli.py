@@ -56,7 +56,12 @@ def build_parser() -> argparse.ArgumentParser:
         "--train", type=Path, default=None, help="training questions (JSONL: question, answerable)"
     )
     ts.add_argument("--out", type=Path, default=None, help="where to write the model JSON")
-    ts.add_argument("-C", type=float, default=1.0, help="inverse L2 regularisation strength")
+    ts.add_argument(
+        "--answerable-prior",
+        type=float,
+        default=0.85,
+        help="share of real traffic the library can answer (weights the threshold choice)",
+    )
 
     bench = sub.add_parser("bench", help="build, rebuild and query-latency benchmarks; flat vs approximate")
     _common(bench)
@@ -138,10 +143,12 @@ def cmd_eval(cfg: KnowledgeConfig, args: argparse.Namespace) -> int:
     )
     for mode, m in report["modes"].items():
         s, d, na, t = m["section"], m["document"], m["no_answer"], m["threshold_only"]
+        st = m["section_strict"]
         print(
             f"{mode:>6}: section R@1 {s['recall@1']:.3f} R@{args.k} {s[f'recall@{args.k}']:.3f} "
             f"MRR {s[f'mrr@{args.k}']:.3f} | document R@1 {d['recall@1']:.3f} R@{args.k} "
-            f"{d[f'recall@{args.k}']:.3f} MRR {d[f'mrr@{args.k}']:.3f}\n"
+            f"{d[f'recall@{args.k}']:.3f} MRR {d[f'mrr@{args.k}']:.3f} | strict gold section R@1 "
+            f"{st['recall@1']:.3f} R@{args.k} {st[f'recall@{args.k}']:.3f} MRR {st[f'mrr@{args.k}']:.3f}\n"
             f"        no-answer ({m['no_answer_decided_by']}): P {na['precision']:.3f} R {na['recall']:.3f} "
             f"F1 {na['f1']:.3f} | cosine threshold alone: F1 {t['at_configured']['f1']:.3f} at "
             f"{report['threshold']}, best {t['best_f1']:.3f} at {t['best_threshold']}, 2-fold CV {t['cv_f1']:.3f}"
@@ -159,7 +166,9 @@ def cmd_train_scope(cfg: KnowledgeConfig, args: argparse.Namespace) -> int:
 
     kb = KnowledgeBase.open(cfg.with_overrides(scope_model="none"), build_if_missing=True, progress=True)
     out = args.out or DEFAULT_SCOPE_MODEL
-    meta = train_scope(kb.retriever, args.train or DEFAULT_SCOPE_TRAIN, out, c=args.C)
+    meta = train_scope(
+        kb.retriever, args.train or DEFAULT_SCOPE_TRAIN, out, answerable_prior=args.answerable_prior
+    )
     print(f"scope model -> {out}\n" + "\n".join(f"  {k}: {v}" for k, v in meta.items()))
     return 0
 
@@ -178,5 +187,6 @@ COMMANDS = {
     "search": cmd_search,
     "stats": cmd_stats,
     "eval": cmd_eval,
+    "train-scope": cmd_train_scope,
     "bench": cmd_bench,
 }

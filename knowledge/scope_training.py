@@ -25,11 +25,16 @@ def features_for(retriever: Retriever, questions: list[str], progress: bool = Tr
 
 
 def train_scope(
-    retriever: Retriever, train_file: Path, out: Path, *, c: float = 1.0, progress: bool = True
+    retriever: Retriever,
+    train_file: Path,
+    out: Path,
+    *,
+    answerable_prior: float = 0.85,
+    progress: bool = True,
 ) -> dict[str, Any]:
     rows = [json.loads(x) for x in Path(train_file).read_text("utf-8").splitlines() if x.strip()]
     x = features_for(retriever, [r["question"] for r in rows], progress)
     y = np.array([1 if r["answerable"] else 0 for r in rows])
-    model, _ = train(x, y, retriever.index.model, c=c, source=Path(train_file))
+    model, _ = train(x, y, retriever.index.model, answerable_prior=answerable_prior, source=Path(train_file))
     model.save(out)
     return model.meta or {}
