@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from .adapter import DEFAULT_ADAPTER, QueryAdapter
 from .builder import BuildReport, build_index
 from .config import ConfigError, KnowledgeConfig
 from .embeddings import Embedder, SentenceTransformerEmbedder
@@ -30,6 +31,20 @@ def load_scope(cfg: KnowledgeConfig, index: StoredIndex) -> ScopeModel | None:
             "train one with `python -m knowledge train-scope` or set KNOWLEDGE_SCOPE_MODEL=none"
         )
     return model
+
+
+def load_adapter(cfg: KnowledgeConfig, index: StoredIndex) -> QueryAdapter | None:
+    """The query adapter for this index's embedding model, or None (raw query embeddings)."""
+    if cfg.query_adapter.lower() == "none":
+        return None
+    path = Path(cfg.query_adapter) if cfg.query_adapter else DEFAULT_ADAPTER
+    adapter = QueryAdapter.load(path, index.model, int(index.manifest["dimension"]))
+    if adapter is None and cfg.query_adapter:
+        raise ConfigError(
+            f"query adapter {path} is missing or was trained for another embedding model than '{index.model}'; "
+            "train one with `python -m knowledge train-adapter` or set KNOWLEDGE_QUERY_ADAPTER=none"
+        )
+    return adapter
 
 
 class KnowledgeBase:
@@ -58,7 +73,9 @@ class KnowledgeBase:
                 raise
             build_index(cfg, embedder, progress=progress)
             index = load(cfg.index_dir, expected_model=embedder.model_name)
-        return cls(Retriever(index, embedder, cfg, scope=load_scope(cfg, index)))
+        return cls(
+            Retriever(index, embedder, cfg, scope=load_scope(cfg, index), adapter=load_adapter(cfg, index))
+        )
 
     @staticmethod
     def build(

@@ -49,7 +49,7 @@ def build_parser() -> argparse.ArgumentParser:
     e.add_argument("--show-misses", action="store_true")
 
     ts = sub.add_parser(
-        "train-scope", help="train the no-answer (scope) model on knowledge/eval/scope_train.jsonl"
+        "train-scope", help="train the no-answer (scope) model on knowledge/eval/scope_train*.jsonl"
     )
     _common(ts)
     ts.add_argument(
@@ -61,6 +61,18 @@ def build_parser() -> argparse.ArgumentParser:
         type=float,
         default=0.85,
         help="share of real traffic the library can answer (weights the threshold choice)",
+    )
+
+    ta = sub.add_parser(
+        "train-adapter", help="train the query adapter on knowledge/eval/retrieval_train*.jsonl"
+    )
+    _common(ta)
+    ta.add_argument(
+        "--train", type=Path, default=None, help="labelled questions (JSONL: question, doc, section)"
+    )
+    ta.add_argument("--out", type=Path, default=None, help="where to write the adapter .npz")
+    ta.add_argument(
+        "--epochs", type=int, default=300, help="maximum epochs (early-stopped on held-out sections)"
     )
 
     bench = sub.add_parser("bench", help="build, rebuild and query-latency benchmarks; flat vs approximate")
@@ -161,15 +173,32 @@ def cmd_eval(cfg: KnowledgeConfig, args: argparse.Namespace) -> int:
 
 def cmd_train_scope(cfg: KnowledgeConfig, args: argparse.Namespace) -> int:
     from .api import KnowledgeBase
-    from .scope import DEFAULT_SCOPE_MODEL, DEFAULT_SCOPE_TRAIN
+    from .config import PACKAGE_DIR
+    from .scope import DEFAULT_SCOPE_MODEL, SCOPE_TRAIN_GLOB
     from .scope_training import train_scope
 
     kb = KnowledgeBase.open(cfg.with_overrides(scope_model="none"), build_if_missing=True, progress=True)
     out = args.out or DEFAULT_SCOPE_MODEL
-    meta = train_scope(
-        kb.retriever, args.train or DEFAULT_SCOPE_TRAIN, out, answerable_prior=args.answerable_prior
-    )
+    files = [args.train] if args.train else sorted((PACKAGE_DIR / "eval").glob(SCOPE_TRAIN_GLOB))
+    meta = train_scope(kb.retriever, files, out, answerable_prior=args.answerable_prior)
     print(f"scope model -> {out}\n" + "\n".join(f"  {k}: {v}" for k, v in meta.items()))
+    return 0
+
+
+def cmd_train_adapter(cfg: KnowledgeConfig, args: argparse.Namespace) -> int:
+    from .adapter import ADAPTER_TRAIN_GLOB, DEFAULT_ADAPTER
+    from .adapter_training import train_adapter
+    from .api import KnowledgeBase
+    from .config import PACKAGE_DIR
+
+    kb = KnowledgeBase.open(
+        cfg.with_overrides(scope_model="none", query_adapter="none"), build_if_missing=True
+    )
+    out = args.out or DEFAULT_ADAPTER
+    files = [args.train] if args.train else sorted((PACKAGE_DIR / "eval").glob(ADAPTER_TRAIN_GLOB))
+    meta = train_adapter(kb.retriever, files, out, epochs=args.epochs)
+    print(f"query adapter -> {out}\n" + "\n".join(f"  {k}: {v}" for k, v in meta.items()))
+    print("retrain the scope model next: python -m knowledge train-scope")
     return 0
 
 
@@ -188,5 +217,6 @@ COMMANDS = {
     "stats": cmd_stats,
     "eval": cmd_eval,
     "train-scope": cmd_train_scope,
+    "train-adapter": cmd_train_adapter,
     "bench": cmd_bench,
 }

@@ -69,6 +69,10 @@ class KnowledgeConfig:
         "Top dense cosine below which retrieval reports 'no answer' (calibrate with `eval --calibrate`).",
     )
     dedup_threshold: float = _f(0.97, "Cosine above which two passages count as near-identical.")
+    query_adapter: str = _f(
+        "",
+        "Query-adapter .npz applied before dense search; empty = the packaged one, 'none' = raw embeddings.",
+    )
     scope_model: str = _f(
         "", "Scope-model JSON deciding 'no answer'; empty = the packaged one, 'none' = cosine threshold only."
     )

@@ -15,6 +15,7 @@ import numpy as np
 from rank_bm25 import BM25Okapi
 
 from . import faiss_index
+from .adapter import QueryAdapter
 from .config import KnowledgeConfig
 from .embeddings import Embedder
 from .schema import Chunk, Passage, RetrievalResult
@@ -95,12 +96,18 @@ def tokenize(text: str) -> list[str]:
 
 class Retriever:
     def __init__(
-        self, index: StoredIndex, embedder: Embedder, cfg: KnowledgeConfig, scope: ScopeModel | None = None
+        self,
+        index: StoredIndex,
+        embedder: Embedder,
+        cfg: KnowledgeConfig,
+        scope: ScopeModel | None = None,
+        adapter: QueryAdapter | None = None,
     ) -> None:
         self.index = index
         self.embedder = embedder
         self.cfg = cfg
         self.scope = scope
+        self.adapter = adapter
         self.chunks: list[Chunk] = index.chunks
         self._bm25 = BM25Okapi([tokenize(c.embedding_text()) for c in self.chunks]) if self.chunks else None
 
@@ -137,7 +144,8 @@ class Retriever:
         t1 = time.perf_counter()
         timings["embed_ms"] = (t1 - t0) * 1e3 if query_vector is None else 0.0
         n_cand = min(cfg.candidates, len(self.chunks))
-        dense = self.dense(qvec, n_cand) if self.chunks else []
+        rvec = self.adapter(qvec) if self.adapter is not None else qvec  # retrieval view of the query
+        dense = self.dense(rvec, n_cand) if self.chunks else []
         dense_score = dict(dense)
         fused: dict[int, float] = {}
         for rank, (i, _) in enumerate(dense):
@@ -151,7 +159,7 @@ class Retriever:
         missing = [i for i in order if i not in dense_score]
         if missing:  # lexical-only hits still get a true cosine for thresholding and display
             vecs = self.index.vectors[missing]
-            for i, s in zip(missing, vecs @ qvec, strict=True):
+            for i, s in zip(missing, vecs @ rvec, strict=True):
                 dense_score[i] = float(s)
         chosen = self._dedupe(order, k)
         passages = [self._passage(i, dense_score[i], fused[i]) for i in chosen]

@@ -26,7 +26,7 @@ import numpy as np
 from .config import PACKAGE_DIR
 
 DEFAULT_SCOPE_MODEL = PACKAGE_DIR / "models" / "scope.json"
-DEFAULT_SCOPE_TRAIN = PACKAGE_DIR / "eval" / "scope_train.jsonl"
+SCOPE_TRAIN_GLOB = "scope_train*.jsonl"  # in knowledge/eval/
 
 
 def retrieval_features(top_scores: np.ndarray, bm25_top: float) -> np.ndarray:
@@ -100,7 +100,7 @@ def train(
     *,
     answerable_prior: float = 0.85,
     c_grid: tuple[float, ...] = (0.3, 1.0, 3.0, 10.0, 30.0, 100.0, 300.0),
-    source: Path | None = None,
+    sources: list[Path] | None = None,
 ) -> tuple[ScopeModel, dict[str, float]]:
     """Fit an L2 logistic regression. The regularisation C and the decision threshold are chosen together by
     5-fold cross-validation on the training questions, maximising no-answer F1 with answerable rows
@@ -134,9 +134,8 @@ def train(
         "threshold": threshold,
         **cv,
     }
-    if source is not None:
-        meta["training_file"] = source.name
-        meta["training_sha256"] = hashlib.sha256(source.read_bytes()).hexdigest()
+    if sources:
+        meta["training_files"] = {p.name: hashlib.sha256(p.read_bytes()).hexdigest() for p in sources}
     model = ScopeModel(
         weights=clf.coef_[0].astype(np.float32),
         bias=float(clf.intercept_[0]),

@@ -26,15 +26,17 @@ def features_for(retriever: Retriever, questions: list[str], progress: bool = Tr
 
 def train_scope(
     retriever: Retriever,
-    train_file: Path,
+    train_files: list[Path],
     out: Path,
     *,
     answerable_prior: float = 0.85,
     progress: bool = True,
 ) -> dict[str, Any]:
-    rows = [json.loads(x) for x in Path(train_file).read_text("utf-8").splitlines() if x.strip()]
+    rows = [json.loads(x) for f in train_files for x in Path(f).read_text("utf-8").splitlines() if x.strip()]
     x = features_for(retriever, [r["question"] for r in rows], progress)
     y = np.array([1 if r["answerable"] else 0 for r in rows])
-    model, _ = train(x, y, retriever.index.model, answerable_prior=answerable_prior, source=Path(train_file))
+    model, _ = train(
+        x, y, retriever.index.model, answerable_prior=answerable_prior, sources=[Path(f) for f in train_files]
+    )
     model.save(out)
     return model.meta or {}

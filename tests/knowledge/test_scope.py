@@ -61,8 +61,9 @@ def test_train_save_load_and_decide(small_cfg, fake_embedder, tmp_path: Path) ->
     kb = KnowledgeBase.open(small_cfg, fake_embedder)
     assert kb.retriever.scope is None  # no model for the fake embedder: the cosine threshold decides
     out = tmp_path / "scope.json"
-    meta = train_scope(kb.retriever, _train_file(tmp_path), out, progress=False)
-    assert meta["examples"] == 20 and meta["unanswerable"] == 10 and len(meta["training_sha256"]) == 64
+    meta = train_scope(kb.retriever, [_train_file(tmp_path)], out, progress=False)
+    assert meta["examples"] == 20 and meta["unanswerable"] == 10
+    assert len(meta["training_files"]["scope_train.jsonl"]) == 64
     model = ScopeModel.load(out, "hashing-fake", 256)
     assert model is not None and model.weights.shape == (259,)
     assert ScopeModel.load(out, "all-MiniLM-L6-v2", 384) is None
