@@ -9,7 +9,7 @@ from knowledge import ConfigError, KnowledgeConfig
 
 def test_defaults_are_valid_and_documented() -> None:
     cfg = KnowledgeConfig()
-    assert cfg.top_k == 5 and cfg.hybrid
+    assert cfg.top_k == 5 and not cfg.hybrid
     assert all(desc for desc in KnowledgeConfig.describe().values())
 
 
@@ -30,10 +30,10 @@ def test_validation_messages(kw: dict, msg: str) -> None:
 
 def test_environment_overrides(monkeypatch, tmp_path) -> None:
     monkeypatch.setenv("KNOWLEDGE_INDEX_DIR", str(tmp_path / "ix"))
-    monkeypatch.setenv("KNOWLEDGE_HYBRID", "false")
+    monkeypatch.setenv("KNOWLEDGE_HYBRID", "true")
     monkeypatch.setenv("KNOWLEDGE_NO_ANSWER_THRESHOLD", "0.33")
     cfg = KnowledgeConfig.from_env(top_k=3)
-    assert cfg.index_dir == tmp_path / "ix" and cfg.hybrid is False
+    assert cfg.index_dir == tmp_path / "ix" and cfg.hybrid is True
     assert cfg.no_answer_threshold == 0.33 and cfg.top_k == 3
 
 
