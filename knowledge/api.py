@@ -3,7 +3,9 @@ out a LangChain retriever. `bot` and the CLI use only this and the data types in
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
+from typing import TypeVar
 
 from .adapter import DEFAULT_ADAPTER, QueryAdapter
 from .builder import BuildReport, build_index
@@ -14,37 +16,60 @@ from .schema import RetrievalResult
 from .scope import DEFAULT_SCOPE_MODEL, ScopeModel
 from .store import IndexMissingError, StoredIndex, load
 
+T = TypeVar("T")
+
 
 def default_embedder(cfg: KnowledgeConfig) -> Embedder:
     return SentenceTransformerEmbedder(cfg.resolved_embedding_model())
 
 
-def load_scope(cfg: KnowledgeConfig, index: StoredIndex) -> ScopeModel | None:
-    """The scope model for this index's embedding model, or None (cosine threshold decides)."""
-    if cfg.scope_model.lower() == "none":
+def _load_trained(
+    setting: str,
+    default: Path,
+    loader: Callable[[Path, str, int], T | None],
+    index: StoredIndex,
+    what: str,
+    field_name: str,
+    command: str,
+) -> T | None:
+    """A trained model file for this index's embedding model. Setting "none" disables it; an empty setting
+    takes the packaged file when it matches (None otherwise); an explicit path must match or is an error."""
+    if setting.lower() == "none":
         return None
-    path = Path(cfg.scope_model) if cfg.scope_model else DEFAULT_SCOPE_MODEL
-    model = ScopeModel.load(path, index.model, int(index.manifest["dimension"]))
-    if model is None and cfg.scope_model:
+    path = Path(setting) if setting else default
+    model = loader(path, index.model, int(index.manifest["dimension"]))
+    if model is None and setting:
         raise ConfigError(
-            f"scope model {path} is missing or was trained for another embedding model than '{index.model}'; "
-            "train one with `python -m knowledge train-scope` or set KNOWLEDGE_SCOPE_MODEL=none"
+            f"{what} {path} is missing or was trained for another embedding model than '{index.model}'; "
+            f"train one with `python -m knowledge {command}` or set KNOWLEDGE_{field_name.upper()}=none"
         )
     return model
 
 
+def load_scope(cfg: KnowledgeConfig, index: StoredIndex) -> ScopeModel | None:
+    """The scope model, or None (the cosine threshold decides "no answer")."""
+    return _load_trained(
+        cfg.scope_model,
+        DEFAULT_SCOPE_MODEL,
+        ScopeModel.load,
+        index,
+        "scope model",
+        "scope_model",
+        "train-scope",
+    )
+
+
 def load_adapter(cfg: KnowledgeConfig, index: StoredIndex) -> QueryAdapter | None:
-    """The query adapter for this index's embedding model, or None (raw query embeddings)."""
-    if cfg.query_adapter.lower() == "none":
-        return None
-    path = Path(cfg.query_adapter) if cfg.query_adapter else DEFAULT_ADAPTER
-    adapter = QueryAdapter.load(path, index.model, int(index.manifest["dimension"]))
-    if adapter is None and cfg.query_adapter:
-        raise ConfigError(
-            f"query adapter {path} is missing or was trained for another embedding model than '{index.model}'; "
-            "train one with `python -m knowledge train-adapter` or set KNOWLEDGE_QUERY_ADAPTER=none"
-        )
-    return adapter
+    """The query adapter, or None (raw query embeddings)."""
+    return _load_trained(
+        cfg.query_adapter,
+        DEFAULT_ADAPTER,
+        QueryAdapter.load,
+        index,
+        "query adapter",
+        "query_adapter",
+        "train-adapter",
+    )
 
 
 class KnowledgeBase:
