@@ -33,7 +33,8 @@ class LLMConfig:
     )
     cache_dir: Path = _f(_cache, "Where converted models are kept.")
     device: str = _f("auto", "auto (CUDA when present), cpu or cuda.")
-    dtype: str = _f("auto", "auto (bfloat16 on CUDA, float32 on CPU), float32 or bfloat16.")
+    dtype: str = _f("auto", "auto (bfloat16 on CUDA, float32 on CPU), float32, bfloat16 or int8 (CPU only).")
+    max_batch: int = _f(16, "Most conversations decoded together in one batch by the local backend.")
     base_url: str = _f("", "OpenAI-compatible server, e.g. http://localhost:8000/v1 (vLLM, TGI, llama.cpp).")
     api_key: str = _f("", "Bearer token for the server, if it needs one.")
     server_model: str = _f("default", "Model name sent to the server.")
@@ -49,8 +50,10 @@ class LLMConfig:
             raise LLMConfigError("backend=openai needs BOT_LLM_BASE_URL, e.g. http://localhost:8000/v1")
         if self.device not in {"auto", "cpu", "cuda"}:
             raise LLMConfigError(f"device={self.device!r}: choose auto, cpu or cuda")
-        if self.dtype not in {"auto", "float32", "bfloat16"}:
-            raise LLMConfigError(f"dtype={self.dtype!r}: choose auto, float32 or bfloat16")
+        if self.dtype not in {"auto", "float32", "bfloat16", "int8"}:
+            raise LLMConfigError(f"dtype={self.dtype!r}: choose auto, float32, bfloat16 or int8")
+        if self.max_batch < 1:
+            raise LLMConfigError("max_batch must be >= 1")
         if self.timeout_s <= 0 or self.retries < 0:
             raise LLMConfigError("timeout_s must be > 0 and retries >= 0")
 

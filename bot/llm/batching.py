@@ -1,0 +1,176 @@
+"""Dynamic batching for the local model: concurrent conversations share forward passes instead of queueing
+behind each other on the CPU.
+
+A worker thread takes the waiting requests (up to `max_batch`, gathering for at most `max_wait_ms` after the
+first), left-pads their prompts, runs one prefill and then one decode step per token for the whole batch
+with a shared KV cache, and streams each row's new text to its caller as soon as it is decoded. A row stops
+at end-of-turn, `max_new_tokens` or a stop string; the batch ends when every row has stopped, and requests
+that arrived meanwhile form the next batch. Greedy rows are deterministic; sampled rows use their own seeded
+generator. Errors reach every caller of the failed batch; the worker keeps serving.
+"""
+
+from __future__ import annotations
+
+import queue
+import threading
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+from .base import BackendError, GenerationRequest, GenerationStats, StopScanner
+
+_DONE = object()
+
+
+@dataclass
+class _Job:
+    request: GenerationRequest
+    prompt_ids: list[int]
+    stats: GenerationStats
+    out: queue.Queue = field(default_factory=queue.Queue)
+    generated: list[int] = field(default_factory=list)
+    text: str = ""
+    finished: bool = False
+    scanner: StopScanner | None = None
+    generator: Any = None
+    start: float = field(default_factory=time.perf_counter)
+
+
+class BatchingEngine:
+    def __init__(self, model: Any, tokenizer: Any, *, max_batch: int = 16, max_wait_ms: float = 10.0) -> None:
+        self.model = model
+        self.tokenizer = tokenizer
+        self.max_batch = max_batch
+        self.max_wait_s = max_wait_ms / 1000
+        self.queue: queue.Queue[_Job] = queue.Queue()
+        self.eos_ids = {
+            i
+            for i in (tokenizer.eos_token_id, tokenizer.convert_tokens_to_ids("<|im_end|>"))
+            if isinstance(i, int) and i >= 0
+        }
+        self.pad_id = tokenizer.pad_token_id if tokenizer.pad_token_id is not None else min(self.eos_ids)
+        self.batches = 0
+        self.batch_sizes: list[int] = []
+        self._worker = threading.Thread(target=self._loop, name="batching-engine", daemon=True)
+        self._worker.start()
+
+    def submit(
+        self, request: GenerationRequest, prompt_ids: list[int], stats: GenerationStats
+    ) -> Iterator[str]:
+        import torch
+
+        job = _Job(request, prompt_ids, stats, scanner=StopScanner(request.stop))
+        if request.temperature > 0:
+            job.generator = torch.Generator().manual_seed(request.seed if request.seed is not None else 0)
+        stats.prompt_tokens = len(prompt_ids)
+        self.queue.put(job)
+        while True:
+            item = job.out.get()
+            if item is _DONE:
+                return
+            if isinstance(item, BaseException):
+                raise BackendError(f"generation failed: {type(item).__name__}: {item}") from item
+            yield item
+
+    def _loop(self) -> None:
+        while True:
+            jobs = [self.queue.get()]
+            deadline = time.perf_counter() + self.max_wait_s
+            while len(jobs) < self.max_batch:
+                try:
+                    jobs.append(self.queue.get(timeout=max(0.0, deadline - time.perf_counter())))
+                except queue.Empty:
+                    break
+            try:
+                self._run(jobs)
+            except BaseException as exc:  # report to every caller, keep the worker alive
+                for job in jobs:
+                    if not job.finished:
+                        job.out.put(exc)
+                        job.out.put(_DONE)
+
+    def _run(self, jobs: list[_Job]) -> None:
+        import torch
+        from transformers import DynamicCache
+
+        self.batches += 1
+        self.batch_sizes.append(len(jobs))
+        device = self.model.device
+        width = max(len(j.prompt_ids) for j in jobs)
+        ids = torch.full((len(jobs), width), self.pad_id, dtype=torch.long)
+        mask = torch.zeros((len(jobs), width), dtype=torch.long)
+        for row, job in enumerate(jobs):  # left padding: every row's last prompt token is in the last column
+            ids[row, width - len(job.prompt_ids) :] = torch.tensor(job.prompt_ids)
+            mask[row, width - len(job.prompt_ids) :] = 1
+        ids, mask = ids.to(device), mask.to(device)
+        positions = (mask.cumsum(-1) - 1).clamp(min=0)
+        with torch.inference_mode():
+            out = self.model(
+                input_ids=ids,
+                attention_mask=mask,
+                position_ids=positions,
+                past_key_values=DynamicCache(),
+                use_cache=True,
+            )
+            step = 0
+            while True:
+                nxt = self._choose(jobs, out.logits[:, -1, :].float())
+                self._emit(jobs, nxt)
+                step += 1
+                if all(j.finished for j in jobs):
+                    break
+                positions = positions[:, -1:] + 1
+                mask = torch.cat([mask, torch.ones((len(jobs), 1), dtype=mask.dtype, device=device)], dim=1)
+                out = self.model(
+                    input_ids=nxt.view(-1, 1).to(device),
+                    attention_mask=mask,
+                    position_ids=positions,
+                    past_key_values=out.past_key_values,
+                    use_cache=True,
+                )
+
+    def _choose(self, jobs: list[_Job], logits: Any) -> Any:
+        import torch
+
+        nxt = logits.argmax(dim=-1)
+        for row, job in enumerate(jobs):
+            if job.finished:
+                nxt[row] = self.pad_id
+            elif job.request.temperature > 0:
+                probs = torch.softmax(logits[row] / job.request.temperature, dim=-1)
+                if job.request.top_p < 1.0:
+                    sorted_p, order = probs.sort(descending=True)
+                    keep = sorted_p.cumsum(0) - sorted_p < job.request.top_p
+                    probs = torch.zeros_like(probs).scatter(0, order[keep], sorted_p[keep])
+                nxt[row] = torch.multinomial(probs, 1, generator=job.generator)[0]
+        return nxt.cpu()
+
+    def _emit(self, jobs: list[_Job], nxt: Any) -> None:
+        for row, job in enumerate(jobs):
+            if job.finished:
+                continue
+            token = int(nxt[row])
+            ended = token in self.eos_ids
+            if not ended:
+                job.generated.append(token)
+            job.stats.completion_tokens = len(job.generated)
+            text = self.tokenizer.decode(job.generated, skip_special_tokens=True)
+            if not text.endswith("\ufffd"):  # hold back half of a multi-byte character
+                piece, job.text = text[len(job.text) :], text
+                piece = job.scanner.feed(piece) if piece else ""
+                if piece:
+                    if not job.stats.time_to_first_token_s:
+                        job.stats.time_to_first_token_s = time.perf_counter() - job.start
+                    job.out.put(piece)
+            length = len(job.generated) >= job.request.max_new_tokens
+            if ended or length or job.scanner.stopped:
+                tail = job.scanner.flush()
+                if tail:
+                    job.out.put(tail)
+                job.finished = True
+                job.stats.finish_reason = (
+                    "length" if length and not (ended or job.scanner.stopped) else "stop"
+                )
+                job.stats.total_s = time.perf_counter() - job.start
+                job.out.put(_DONE)
