@@ -112,12 +112,11 @@ class BatchingEngine:
                 position_ids=positions,
                 past_key_values=DynamicCache(),
                 use_cache=True,
+                logits_to_keep=1,
             )
-            step = 0
             while True:
                 nxt = self._choose(jobs, out.logits[:, -1, :].float())
                 self._emit(jobs, nxt)
-                step += 1
                 if all(j.finished for j in jobs):
                     break
                 positions = positions[:, -1:] + 1
@@ -128,6 +127,7 @@ class BatchingEngine:
                     position_ids=positions,
                     past_key_values=out.past_key_values,
                     use_cache=True,
+                    logits_to_keep=1,
                 )
 
     def _choose(self, jobs: list[_Job], logits: Any) -> Any:

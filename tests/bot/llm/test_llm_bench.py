@@ -1,0 +1,23 @@
+"""The generation benchmark runs end to end (tiny settings) and reports every figure it promises."""
+
+from __future__ import annotations
+
+import pytest
+
+from bot.llm.bench import read_bandwidth_gbs, run, summary
+
+pytestmark = pytest.mark.slow
+
+
+def test_bandwidth_is_measured() -> None:
+    assert 0.5 < read_bandwidth_gbs(size_mb=64, runs=2) < 2000
+
+
+def test_bench_reports_ratios() -> None:
+    r = run(n_tokens=4, dtypes=("float32",))
+    row = r["dtypes"]["float32"]
+    assert 400 < row["weight_mb"] < 700 and row["bandwidth_bound_tokens_per_s"] > 0
+    assert row["plain_generate"]["tokens_per_s"] > 0 and row["speedup_vs_plain_generate"] > 0
+    assert [c["concurrency"] for c in row["concurrent"]] == [1, 4, 16]
+    assert row["concurrent"][-1]["tokens"] == 16 * 4
+    assert "aggregate tok/s by concurrency" in summary(r)
