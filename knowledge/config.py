@@ -70,7 +70,8 @@ class KnowledgeConfig:
     bm25_weight: float = _f(0.5, "Weight of the BM25 ranking in the fusion (dense has weight 1).")
     no_answer_threshold: float = _f(
         0.40,
-        "Top dense cosine below which retrieval reports 'no answer' (calibrate with `eval --calibrate`).",
+        "Fallback when no scope model is loaded: top dense cosine below which retrieval reports 'no answer' "
+        "(`python -m knowledge eval` prints the best threshold for the evaluation set).",
     )
     dedup_threshold: float = _f(0.97, "Cosine above which two passages count as near-identical.")
     query_adapter: str = _f(

@@ -1,5 +1,6 @@
-"""Rank passages for a query: dense cosine search in FAISS, optionally fused with BM25 by reciprocal rank
-fusion, near-duplicate removal, and a calibrated "no answer" decision on the top dense cosine.
+"""Rank passages for a query: the query embedding moved by the query adapter (when one is loaded), dense
+cosine search in FAISS, optionally fused with BM25 by reciprocal rank fusion, near-duplicate removal, and
+the "no answer" decision: the scope model when loaded, else a cosine threshold on the top passage.
 
 `Retriever.retrieve()` accepts a precomputed query vector, so one embedding per turn can serve both
 retrieval and the classifiers. This module does not build indexes or format prompts.
