@@ -42,7 +42,7 @@ def render(question: str, kb: KnowledgeBase, as_json: bool) -> str:
             }
         )
     lines = [ans.text]
-    lines += [f"  [{n}] {p.title} > {p.section} ({p.url})" for n, p in enumerate(ans.sources, 1)]
+    lines += [f"  [{n}] {p.citation()}" for n, p in enumerate(ans.sources, 1)]
     return "\n".join(lines)
 
 

@@ -13,7 +13,6 @@ queries drawn from the same mixture. This module prints figures; it asserts noth
 
 from __future__ import annotations
 
-import json
 import multiprocessing as mp
 import resource
 import shutil
@@ -59,8 +58,9 @@ def _isolated(fn: Callable[..., dict], *args: Any) -> dict:
 
 
 def _questions(n: int) -> list[str]:
-    rows = [json.loads(x) for x in DEFAULT_EVAL_FILE.read_text("utf-8").splitlines() if x.strip()]
-    qs = [r["question"] for r in rows]
+    from .evaluation import load_questions
+
+    qs = [q.question for q in load_questions(DEFAULT_EVAL_FILE)]
     return (qs * (n // max(1, len(qs)) + 1))[:n]
 
 

@@ -114,8 +114,3 @@ class HashingEmbedder(_LangChainMixin):
         norms = np.linalg.norm(out, axis=1, keepdims=True)
         norms[norms == 0] = 1.0
         return out / norms
-
-
-def load_embedder(model_path: str) -> Embedder:
-    """The real embedder for a local folder (lazy)."""
-    return SentenceTransformerEmbedder(model_path)

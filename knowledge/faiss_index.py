@@ -63,7 +63,3 @@ def write(index: faiss.Index, path: Path) -> None:
 
 def read(path: Path) -> faiss.Index:
     return faiss.read_index(str(path))
-
-
-def set_threads(n: int) -> None:
-    faiss.omp_set_num_threads(n)

@@ -67,7 +67,7 @@ class Passage:
     fused_score: float = 0.0
 
     def citation(self) -> str:
-        return f"{self.title} — {self.section} ({self.url})"
+        return f"{self.title} > {self.section} ({self.url})"
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
