@@ -1,15 +1,15 @@
 """`python -m finetune <command>`: training and evaluation entry points.
 
-Implemented: `classifiers` (train the risk, sentiment and intent heads) and `eval-classifiers`.
-The LM commands (`data`, `sft`, `eval`) belong to the fine-tuning work that has not landed yet; they exit
-with status 2 and say so rather than pretend.
+- `data`: build the LM's chat-format training set (finetune/lm/data.py)
+- `sft --config recipe.yaml [--resume]`: LoRA fine-tuning of the LM (finetune/lm/sft.py)
+- `eval [--json]`: base model vs fine-tuned on held-out documents (finetune/lm/evaluate.py)
+- `classifiers`, `eval-classifiers [--json]`: the risk, sentiment and intent heads
 """
 
 from __future__ import annotations
 
 import argparse
 import json
-import sys
 from pathlib import Path
 
 
@@ -26,8 +26,21 @@ def build_parser() -> argparse.ArgumentParser:
     e = sub.add_parser("eval-classifiers", help="evaluate the committed heads on held-out data")
     e.add_argument("--config", type=Path, default=None)
     e.add_argument("--json", action="store_true")
-    for name in ("data", "sft", "eval"):
-        sub.add_parser(name, help="LM fine-tuning (not implemented yet)")
+    d = sub.add_parser("data", help="build the LM fine-tuning data from the documents")
+    d.add_argument("--out", type=Path, default=None, help="output folder (default finetune/out/sft-data)")
+    d.add_argument("--seed", type=int, default=0)
+    s = sub.add_parser("sft", help="LoRA fine-tuning of the LM")
+    s.add_argument(
+        "--config", type=Path, default=None, help="recipe YAML (default recipes/sft-smollm2-lora.yaml)"
+    )
+    s.add_argument("--resume", action="store_true", help="continue from the latest checkpoint")
+    s.add_argument("--max-steps", type=int, default=None, help="override the recipe's max_steps")
+    v = sub.add_parser("eval", help="evaluate the base LM vs the fine-tuned adapter on held-out documents")
+    v.add_argument("--json", action="store_true")
+    v.add_argument("--limit", type=int, default=0, help="evaluate only the first N questions")
+    v.add_argument(
+        "--adapter", type=Path, default=None, help="adapter folder (default bot/models/lm-adapter)"
+    )
     return p
 
 
@@ -37,11 +50,32 @@ def _embedder():
     return SentenceTransformerEmbedder(KnowledgeConfig.from_env().resolved_embedding_model())
 
 
+def _lm(args: argparse.Namespace) -> int:
+    if args.command == "data":
+        from knowledge import KnowledgeBase
+
+        from .lm.data import DataConfig, build
+
+        cfg = DataConfig(seed=args.seed, **({"out_dir": args.out} if args.out else {}))
+        print(json.dumps(build(KnowledgeBase.open(build_if_missing=True, progress=True), cfg), indent=2))
+        return 0
+    if args.command == "sft":
+        from .lm.recipe import DEFAULT_RECIPE, SFTRecipe
+        from .lm.sft import train
+
+        recipe = SFTRecipe.load(args.config or DEFAULT_RECIPE, max_steps=args.max_steps)
+        summary = train(recipe, resume=args.resume)
+        print(json.dumps({k: v for k, v in summary.items() if k != "loss_curve"}, indent=2))
+        return 0
+    from .lm.evaluate import main as evaluate_main
+
+    return evaluate_main(args)
+
+
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     if args.command in {"data", "sft", "eval"}:
-        print(f"finetune {args.command}: LM fine-tuning is not implemented yet.", file=sys.stderr)
-        return 2
+        return _lm(args)
     from .classifiers.train import RECIPE, ClassifierRecipe
 
     recipe = ClassifierRecipe.load(args.config or RECIPE)

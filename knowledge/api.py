@@ -12,7 +12,7 @@ from .builder import BuildReport, build_index
 from .config import ConfigError, KnowledgeConfig
 from .embeddings import Embedder, SentenceTransformerEmbedder
 from .retriever import Retriever
-from .schema import RetrievalResult
+from .schema import Passage, RetrievalResult
 from .scope import DEFAULT_SCOPE_MODEL, ScopeModel
 from .store import IndexMissingError, StoredIndex, load
 
@@ -110,6 +110,19 @@ class KnowledgeBase:
 
     def retrieve(self, query: str, **kw) -> RetrievalResult:
         return self.retriever.retrieve(query, **kw)
+
+    def search_document(self, doc_id: str, query: str, k: int = 2) -> list[Passage]:
+        """The `k` chunks of one document closest to `query` (for quoting a known page, e.g. a safety
+        script). Empty when the document is not in the index."""
+        r = self.retriever
+        ids = [i for i, c in enumerate(r.index.chunks) if c.doc_id == doc_id]
+        if not ids:
+            return []
+        q = r.embed(query)
+        q = r.adapter(q) if r.adapter is not None else q
+        scores = r.index.vectors[ids] @ q
+        order = sorted(range(len(ids)), key=lambda j: -float(scores[j]))[:k]
+        return [r.passage(ids[j], float(scores[j]), 0.0) for j in order]
 
     def as_langchain_retriever(self, k: int | None = None, drop_unanswerable: bool = False):
         from .lc_retriever import KnowledgeRetriever

@@ -163,7 +163,7 @@ class Retriever:
             for i, s in zip(missing, vecs @ rvec, strict=True):
                 dense_score[i] = float(s)
         chosen = self._dedupe(order, k)
-        passages = [self._passage(i, dense_score[i], fused[i]) for i in chosen]
+        passages = [self.passage(i, dense_score[i], fused[i]) for i in chosen]
         top = round(max((dense_score[i] for i, _ in dense), default=0.0), 4)
         feats = retrieval_features(np.array([s for _, s in dense[:5]]), bm25_top)
         prob = None
@@ -200,7 +200,7 @@ class Retriever:
                 break
         return chosen
 
-    def _passage(self, i: int, score: float, fused: float) -> Passage:
+    def passage(self, i: int, score: float, fused: float) -> Passage:
         c = self.chunks[i]
         return Passage(
             text=c.text,

@@ -12,7 +12,9 @@ note saying why. Training lives in `finetune/`.
 
 from __future__ import annotations
 
+import threading
 import time
+from collections import OrderedDict
 from dataclasses import asdict, dataclass, field
 from functools import lru_cache
 from pathlib import Path
@@ -99,6 +101,8 @@ class TurnClassifiers:
         self, embedder: Any, risk: LinearHead, sentiment: LinearHead, intent: LinearHead | None = None
     ):
         self.embedder = embedder
+        self._cache: OrderedDict[str, np.ndarray] = OrderedDict()  # text -> embedding, shared per turn
+        self._cache_lock = threading.Lock()
         self.risk_head = risk
         self.sentiment_head = sentiment
         self.intent_head = intent
@@ -115,7 +119,22 @@ class TurnClassifiers:
         )
 
     def embed(self, prepared: PreparedText) -> np.ndarray:
-        return self.embedder.encode([prepared.text])[0]
+        return self.embed_text(prepared.text)
+
+    def embed_text(self, text: str) -> np.ndarray:
+        """The sentence embedding of `text`, cached (last 256 texts) so that the tools called in one turn
+        and retrieval share one embedding instead of computing it again."""
+        with self._cache_lock:
+            hit = self._cache.get(text)
+            if hit is not None:
+                self._cache.move_to_end(text)
+                return hit
+        vec = self.embedder.encode([text])[0]
+        with self._cache_lock:
+            self._cache[text] = vec
+            while len(self._cache) > 256:
+                self._cache.popitem(last=False)
+        return vec
 
     def risk(self, prepared: PreparedText, emb: np.ndarray) -> RiskResult:
         if prepared.empty:

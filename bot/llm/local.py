@@ -1,6 +1,6 @@
 """Generation with transformers in this process: loads lazily (`warm_up()` or first use), CUDA with
 bfloat16 when present, CPU float32 otherwise (bfloat16, or int8 dynamic quantisation of the linear layers,
-on request); applies the chat template and hands the prompt to the batching engine, which streams tokens,
+on request), merges the LoRA adapter when one is configured; applies the chat template and hands the prompt to the batching engine, which streams tokens,
 honours stop strings and max_new_tokens, decodes greedily (deterministic) or samples with a seed, and
 serves concurrent conversations in shared batches. This is one of the few modules that imports torch.
 """
@@ -17,6 +17,24 @@ from .config import LLMConfig
 from .model_files import resolve_model
 
 
+def merge_adapter(model, path: Path):
+    """Apply a LoRA adapter and merge it into the weights (no per-token cost). Raises BackendError with
+    the reason when the folder is not an adapter or was trained for another base model."""
+    if not (path / "adapter_config.json").is_file():
+        raise BackendError(f"{path} is not a LoRA adapter folder (adapter_config.json is missing)")
+    try:
+        from peft import PeftModel
+    except ImportError as exc:
+        raise BackendError("applying a LoRA adapter needs the `peft` package (pip install peft)") from exc
+    try:
+        return PeftModel.from_pretrained(model, str(path)).merge_and_unload()
+    except (RuntimeError, ValueError, KeyError) as exc:
+        raise BackendError(
+            f"the adapter in {path} does not fit the base model {model.config.name_or_path!r} "
+            f"(trained for another model?): {str(exc)[:300]}; set BOT_LLM_ADAPTER=none to run without it"
+        ) from exc
+
+
 class TransformersBackend:
     name = "local"
 
@@ -27,6 +45,7 @@ class TransformersBackend:
         self.path: Path | None = None
         self.engine: BatchingEngine | None = None
         self._load_lock = threading.Lock()
+        self.adapter: Path | None = None
 
     def warm_up(self) -> TransformersBackend:
         with self._load_lock:
@@ -51,6 +70,10 @@ class TransformersBackend:
                 raise BackendError(
                     f"cannot load the model from {self.path} ({type(exc).__name__}: {exc})"
                 ) from exc
+            adapter = self.cfg.adapter_path()
+            if adapter is not None:
+                model = merge_adapter(model, adapter)
+            self.adapter = adapter
             model = model.to("cuda" if cuda else "cpu").eval()
             if self.cfg.dtype == "int8":
                 from torch.ao.quantization import quantize_dynamic

@@ -1,0 +1,344 @@
+"""The assistant: one object a front end calls. `respond(session_id, text)` runs a turn and yields stream
+events; `handoff(session_id)` and `feedback(turn_id, rating)` serve the buttons.
+
+A turn: the pre-generation steps of bot/steps.py composed as a LangChain runnable sequence (input guard ->
+classifier tools -> policy -> follow-up rewrite -> retrieval -> prompt), then generation streamed through
+the output guard sentence by sentence (only verified sentences reach the customer), a cited extract of the
+best passage when nothing verified remains or the model is down, the policy's text around it, and the
+record (masked) in the database. Events are plain dicts:
+
+    {"type": "tool", "name": "risk", "output": {...}}
+    {"type": "token", "text": "..."}                  verified reply text, in order
+    {"type": "citations", "sources": [{"n", "title", "section", "url", "doc_id", "score"}]}
+    {"type": "handoff", "offered": bool, "ticket": int | None, "reason": str}
+    {"type": "final", "text", "turn_id", "session_id", "route", "status", "timings_ms", "guard"}
+
+It does not render anything (the CLI and the web layer do) and holds no per-request state on self other
+than the bounded per-session memory.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+import uuid
+from collections import OrderedDict, deque
+from collections.abc import Iterator
+from dataclasses import dataclass
+from functools import partial
+from typing import Any
+
+from langchain_core.runnables import RunnableLambda
+
+from .config import BotConfig
+from .extractive import best_sentences
+from .guards.grounding import citations
+from .guards.output_guard import StreamingVerifier
+from .guards.pii import contact_allowlist, mask_pii
+from .llm import BackendError, GenerationRequest, GenerationStats
+from .policy_text import EMPATHY, HANDOFF_CREATED, MODEL_DOWN_NOTE, NEGATIVE_HANDOFF
+from .prompts import DONT_KNOW, HANDOFF_OFFER
+from .safety import quote
+from .steps import (
+    TERMINAL,
+    TurnState,
+    classify_step,
+    input_guard_step,
+    policy_step,
+    prompt_step,
+    retrieve_step,
+    rewrite_step,
+)
+
+log = logging.getLogger("bot.assistant")
+MAX_SESSIONS_IN_MEMORY = 10_000
+
+
+@dataclass
+class Parts:
+    kb: Any
+    classifiers: Any
+    backend: Any
+    store: Any = None  # bot.storage.Store or None (nothing recorded)
+
+
+def _is_decline(sentence: str) -> bool:
+    low = sentence.lower().replace("\u2019", "'")
+    return (
+        "don't have that information" in low
+        or "do not have that information" in low
+        or sentence.strip() == HANDOFF_OFFER
+    )
+
+
+def _src(n: int, p) -> dict:
+    return {
+        "n": n,
+        "title": p.title,
+        "section": p.section,
+        "url": p.url,
+        "doc_id": p.doc_id,
+        "score": p.score,
+    }
+
+
+class Assistant:
+    def __init__(self, parts: Parts, cfg: BotConfig | None = None) -> None:
+        from .tools import make_tools
+
+        self.cfg = cfg or BotConfig.from_env()
+        self.kb, self.classifiers, self.backend, self.store = (
+            parts.kb,
+            parts.classifiers,
+            parts.backend,
+            parts.store,
+        )
+        self.tools = {t.name: t for t in make_tools(self.classifiers)}
+        self.memory: OrderedDict[str, deque] = OrderedDict()
+        self.sentiments: dict[str, deque] = {}
+        self.lock = threading.Lock()
+        self.allow = contact_allowlist(
+            p.text
+            for doc in ("contact-us", "lost-or-stolen-cards")
+            for p in self.kb.search_document(doc, "phone email", k=8)
+        )
+        self.chain = (
+            RunnableLambda(partial(input_guard_step, max_chars=self.cfg.max_input_chars), name="input_guard")
+            | RunnableLambda(partial(classify_step, classifiers=self.classifiers, tools=self.tools), name="classify")
+            | RunnableLambda(partial(policy_step, kb=self.kb), name="policy")
+            | RunnableLambda(rewrite_step, name="rewrite")
+            | RunnableLambda(
+                partial(retrieve_step, kb=self.kb, classifiers=self.classifiers, k=self.cfg.passages), name="retrieve"
+            )
+            | RunnableLambda(
+                partial(
+                    prompt_step,
+                    backend=self.backend,
+                    max_new_tokens=self.cfg.max_new_tokens,
+                    history_turns=self.cfg.history_turns,
+                ),
+                name="prompt",
+            )
+        )  # fmt: skip
+
+    # -- memory ------------------------------------------------------------------------------------
+    def _history(self, session_id: str) -> deque:
+        with self.lock:
+            if session_id in self.memory:
+                self.memory.move_to_end(session_id)
+                return self.memory[session_id]
+        past: list[tuple[str, str]] = []
+        if self.store is not None:
+            try:
+                past = self.store.history(session_id, limit=self.cfg.history_turns)
+            except Exception as exc:  # database down: carry on without the old history
+                log.error("cannot load history of %s: %s", session_id, exc)
+        with self.lock:
+            hist = self.memory.setdefault(session_id, deque(past, maxlen=max(1, self.cfg.history_turns)))
+            self.sentiments.setdefault(session_id, deque(maxlen=4))
+            while len(self.memory) > MAX_SESSIONS_IN_MEMORY:
+                old, _ = self.memory.popitem(last=False)
+                self.sentiments.pop(old, None)
+        return hist
+
+    def reset(self, session_id: str) -> None:
+        with self.lock:
+            self.memory.pop(session_id, None)
+            self.sentiments.pop(session_id, None)
+
+    # -- the turn ----------------------------------------------------------------------------------
+    def respond(self, session_id: str | None, text: Any) -> Iterator[dict]:
+        session_id = (str(session_id).strip()[:64] if session_id else "") or uuid.uuid4().hex
+        t_start = time.perf_counter()
+        hist = self._history(session_id)
+        state = TurnState(
+            session_id, text, history=list(hist), recent_sentiments=list(self.sentiments[session_id])
+        )
+        state = self.chain.invoke(state)
+        for name, out in state.tool_outputs.items():
+            yield {"type": "tool", "name": name, "output": out}
+        guard: dict[str, Any] = {"notes": state.notes}
+        pieces: list[str] = []
+
+        def emit(text: str) -> dict:
+            pieces.append(text)
+            return {"type": "token", "text": text}
+
+        if state.route == "handoff":
+            yield from self._handoff_turn(state)
+            yield emit(state.reply)
+        elif state.route in TERMINAL:
+            yield emit(state.reply)
+        else:
+            negative = state.signals is not None and state.signals.sentiment.label == "negative"
+            for text in state.prefix or ([EMPATHY] if negative else []):
+                yield emit(text)
+            for text in self._generate(state, guard):
+                yield emit(text)
+            tail = list(state.suffix)
+            last_two = [*state.recent_sentiments, state.signals.sentiment.label if state.signals else ""][-2:]
+            if last_two == ["negative", "negative"] and HANDOFF_OFFER not in tail:
+                tail.append(NEGATIVE_HANDOFF)
+            for text in tail:
+                yield emit(text)
+        reply = " ".join(p for p in pieces if p)
+        if state.passages and citations(reply):
+            yield {"type": "citations", "sources": [_src(n, p) for n, p in enumerate(state.passages, 1)]}
+        offered = HANDOFF_OFFER in reply or NEGATIVE_HANDOFF in reply
+        if state.route != "handoff":
+            yield {
+                "type": "handoff",
+                "offered": offered,
+                "ticket": None,
+                "reason": self._handoff_reason(state),
+            }
+        state.timings_ms["total"] = round((time.perf_counter() - t_start) * 1e3, 2)
+        turn_id = self._record(state, reply, guard)
+        with self.lock:
+            hist.append((state.text or "", reply))
+            if state.signals is not None:
+                self.sentiments[session_id].append(state.signals.sentiment.label)
+        yield {
+            "type": "final",
+            "text": reply,
+            "turn_id": turn_id,
+            "session_id": session_id,
+            "route": state.route,
+            "status": state.status,
+            "timings_ms": state.timings_ms,
+            "guard": guard,
+        }
+
+    def _generate(self, state: TurnState, guard: dict) -> Iterator[str]:
+        """Verified sentences of the model's reply as they complete; then, if nothing cited survived, a
+        cited extract; if the model declined, the "don't know" reply with how to reach a person."""
+        verifier = StreamingVerifier([p.text for p in state.passages], state.text, self.allow)
+        request = GenerationRequest(messages=state.messages, max_new_tokens=self.cfg.max_new_tokens)
+        t0 = time.perf_counter()
+        kept: list[str] = []
+        declined = False
+        try:
+            for piece in self.backend.stream(request, GenerationStats()):
+                state.timings_ms.setdefault("first_token", round((time.perf_counter() - t0) * 1e3, 2))
+                for sentence in verifier.feed(piece):
+                    if _is_decline(sentence):
+                        declined = True
+                        continue
+                    state.timings_ms.setdefault("first_verified", round((time.perf_counter() - t0) * 1e3, 2))
+                    kept.append(sentence)
+                    yield sentence
+        except BackendError as exc:
+            log.error("generation failed, answering with an extract: %s", exc)
+            state.status = "fallback"
+            guard["backend_error"] = str(exc)[:300]
+        state.timings_ms["generate"] = round((time.perf_counter() - t0) * 1e3, 2)
+        t1 = time.perf_counter()
+        verdict = verifier.finish()
+        last = verifier.tail
+        if last:
+            if _is_decline(last):
+                declined = True
+            else:
+                kept.append(last)
+                yield last
+        guard["dropped"] = verdict.dropped
+        guard["pii_masked_in_reply"] = verdict.pii_masked
+        body = " ".join(kept)
+        if declined and not citations(body):
+            state.route = "dont_know"
+            contact = quote(self.kb, "contact-us", "customer service phone number and hours", max_sentences=1)
+            state.passages = contact.passages
+            if HANDOFF_OFFER not in state.suffix:
+                state.suffix.append(HANDOFF_OFFER)
+            yield f"{DONT_KNOW} {contact.text}"
+        elif not citations(body):
+            extract = best_sentences(state.text, state.passages[0].text) if state.passages else ""
+            note = MODEL_DOWN_NOTE + " " if guard.get("backend_error") else ""
+            state.status = "fallback"
+            guard["fallback"] = "model down" if guard.get("backend_error") else "no verified, cited sentence"
+            if extract:
+                yield f"{note}{extract} [1]"
+        state.timings_ms["verify"] = round((time.perf_counter() - t1) * 1e3, 2)
+
+    def _handoff_reason(self, state: TurnState) -> str:
+        return "; ".join(state.decision.reasons) if state.decision and state.decision.reasons else ""
+
+    def _handoff_turn(self, state: TurnState) -> Iterator[dict]:
+        ticket = self._create_ticket(state.session_id, "customer asked for a person", state)
+        contact = quote(self.kb, "contact-us", "customer service phone number and hours", max_sentences=1)
+        state.passages = contact.passages
+        ref = f"#{ticket}" if ticket is not None else "pending"
+        state.reply = " ".join([HANDOFF_CREATED.format(ref=ref), contact.text])
+        yield {"type": "handoff", "offered": True, "ticket": ticket, "reason": "customer asked for a person"}
+
+    def _create_ticket(self, session_id: str, reason: str, state: TurnState | None = None) -> int | None:
+        if self.store is None:
+            return None
+        hist = list(self._history(session_id))
+        lines = [f"customer: {u}" for u, _ in hist[-4:]]
+        if state is not None and state.text:
+            lines.append(f"customer: {state.text}")
+        summary = mask_pii("\n".join(lines) or "(no messages)").text
+        priority = (
+            "urgent"
+            if state is not None and state.signals is not None and state.signals.risk.level == "high"
+            else "normal"
+        )
+        try:
+            return self.store.create_handoff(session_id, reason, summary, priority)
+        except Exception as exc:
+            log.error("handoff for %s not stored: %s", session_id, exc)
+            return None
+
+    def handoff(self, session_id: str, reason: str = "customer pressed 'talk to a person'") -> dict:
+        """Create a handoff ticket for the session (the UI's button, the CLI's /handoff)."""
+        ticket = self._create_ticket(session_id, reason)
+        contact = quote(self.kb, "contact-us", "customer service phone number and hours", max_sentences=1)
+        ref = f"#{ticket}" if ticket is not None else "pending"
+        return {
+            "type": "handoff",
+            "offered": True,
+            "ticket": ticket,
+            "reason": reason,
+            "text": " ".join([HANDOFF_CREATED.format(ref=ref), contact.text]),
+            "sources": [_src(n, p) for n, p in enumerate(contact.passages, 1)],
+        }
+
+    def feedback(self, turn_id: int, rating: int, comment: str = "") -> int:
+        if self.store is None:
+            raise RuntimeError("feedback needs a database (BOT_RECORD=true)")
+        return self.store.add_feedback(turn_id, rating, mask_pii(comment[:2000]).text)
+
+    def _record(self, state: TurnState, reply: str, guard: dict) -> int | None:
+        if self.store is None or not self.cfg.record:
+            return None
+        from .storage import TurnRecord
+
+        sig = state.signals
+        cited = set(citations(reply))
+        rec = TurnRecord(
+            session_id=state.session_id,
+            user_text=state.text or "",
+            reply_text=mask_pii(reply, allow=self.allow).text,
+            status=state.status,
+            channel=self.cfg.channel,
+            risk_category=sig.risk.category if sig else None,
+            risk_level=sig.risk.level if sig else None,
+            sentiment=sig.sentiment.label if sig else None,
+            intent=sig.intent.intent if sig and sig.intent else None,
+            answerable=state.route not in {"dont_know"},
+            pii_counts=state.guarded.pii_counts if state.guarded else {},
+            timings_ms=state.timings_ms,
+            guard={**guard, "route": state.route},
+            tool_results=state.tool_outputs,
+            citations=[
+                {k: v for k, v in _src(n, p).items()} for n, p in enumerate(state.passages, 1) if n in cited
+            ],
+        )
+        t0 = time.perf_counter()
+        turn_id = self.store.record_turn(rec)
+        state.timings_ms["record"] = round((time.perf_counter() - t0) * 1e3, 2)
+        if turn_id is None:
+            guard["record_error"] = self.store.last_error
+        return turn_id

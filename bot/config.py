@@ -1,0 +1,63 @@
+"""Typed settings of the assistant's turn (size limits, history, passages, generation length, database URL),
+each with a description; `BOT_<FIELD>` environment variables override the defaults and validation says
+what to fix. The LM backend has its own settings (bot/llm/config.py, `BOT_LLM_*`), the knowledge base too
+(`KNOWLEDGE_*`)."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import MISSING, dataclass, field, fields
+from typing import Any
+
+
+def _f(default: Any, description: str) -> Any:
+    return field(default=default, metadata={"description": description})
+
+
+class BotConfigError(ValueError):
+    pass
+
+
+@dataclass(frozen=True)
+class BotConfig:
+    db_url: str = _f(
+        "", "SQLAlchemy URL of the conversation store; empty = SQLite file in ~/.local/share/fernhollow."
+    )
+    max_input_chars: int = _f(
+        4000, "Longer customer messages are declined politely (and recorded, truncated)."
+    )
+    history_turns: int = _f(4, "Earlier exchanges kept in the prompt (trimmed oldest-first to fit).")
+    passages: int = _f(3, "Passages retrieved and shown to the model per turn.")
+    max_new_tokens: int = _f(160, "Most tokens the model writes per reply.")
+    channel: str = _f("cli", "Recorded with each new session: cli, web, widget or api.")
+    record: bool = _f(True, "Write turns to the database.")
+
+    def __post_init__(self) -> None:
+        if not 50 <= self.max_input_chars <= 100_000:
+            raise BotConfigError("max_input_chars must be within 50..100000")
+        if not 0 <= self.history_turns <= 50:
+            raise BotConfigError("history_turns must be within 0..50")
+        if not 1 <= self.passages <= 10:
+            raise BotConfigError("passages must be within 1..10")
+        if not 16 <= self.max_new_tokens <= 2048:
+            raise BotConfigError("max_new_tokens must be within 16..2048")
+
+    @classmethod
+    def from_env(cls, **overrides: Any) -> BotConfig:
+        values: dict[str, Any] = {}
+        for f in fields(cls):
+            raw = os.environ.get(f"BOT_{f.name.upper()}")
+            if raw is None:
+                continue
+            default = None if f.default is MISSING else f.default
+            try:
+                if isinstance(default, bool):
+                    values[f.name] = raw.strip().lower() in {"1", "true", "yes", "on"}
+                elif isinstance(default, int):
+                    values[f.name] = int(raw)
+                else:
+                    values[f.name] = raw
+            except ValueError as exc:
+                raise BotConfigError(f"BOT_{f.name.upper()}={raw!r} is not a valid number") from exc
+        values.update({k: v for k, v in overrides.items() if v is not None})
+        return cls(**values)

@@ -1,0 +1,178 @@
+"""The steps of one turn before generation, each a named function from TurnState to TurnState, composed
+with LangChain runnables in bot/assistant.py:
+
+    input_guard -> classify (tools) -> policy -> rewrite -> retrieve -> prompt
+
+A step that settles the reply (an empty message, an injection attempt, a high-risk safety script, a
+question the documents cannot answer) sets `state.route` and the later steps pass the state through.
+Generation, the output guard and recording are in bot/assistant.py because they stream.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+from .guards.input_guard import GuardedInput, guard_input
+from .policy import PolicyDecision, decide
+from .policy_text import (
+    ADVICE_DISCLAIMER,
+    BINARY_REPLY,
+    CONTACT_QUERY,
+    EMPTY_REPLY,
+    INJECTION_REPLY,
+    OUT_OF_SCOPE,
+    SAFETY_INTROS,
+    SAFETY_QUERIES,
+    TOO_LONG_REPLY,
+)
+from .prompts import DONT_KNOW, HANDOFF_OFFER, build_messages
+from .rewrite import rewrite
+from .safety import quote
+
+HUMAN_REQUEST = re.compile(
+    r"\b(talk|speak|chat|connect me|put me through)\b[^.?!]{0,25}\b(human|person|agent|someone|somebody|"
+    r"representative|advisor|adviser|staff|operator|real person|member of (your )?staff|team member)\b"
+    r"|\b(human|agent|representative|operator)\s*(please|pls|now)\b|^\s*(agent|human|operator)\s*[.!?]*\s*$",
+    re.IGNORECASE,
+)
+
+TERMINAL = {"rejected", "refused", "safety", "dont_know", "handoff"}
+
+
+@dataclass
+class TurnState:
+    session_id: str
+    raw: Any
+    history: list[tuple[str, str]] = field(default_factory=list)  # (user, reply), masked, oldest first
+    recent_sentiments: list[str] = field(default_factory=list)
+    guarded: GuardedInput | None = None
+    signals: Any = None  # bot.classifiers.TurnSignals
+    tool_outputs: dict[str, dict] = field(default_factory=dict)
+    decision: PolicyDecision | None = None
+    wants_human: bool = False
+    query: str = ""
+    retrieval: Any = None  # knowledge.RetrievalResult
+    passages: list = field(default_factory=list)  # knowledge.Passage, numbered from 1
+    messages: list[dict] = field(default_factory=list)
+    route: str = "answer"  # answer | rejected | refused | safety | dont_know | handoff
+    prefix: list[str] = field(default_factory=list)  # policy text before the answer
+    suffix: list[str] = field(default_factory=list)  # policy text after the answer
+    reply: str = ""  # the settled reply for terminal routes
+    status: str = "ok"
+    timings_ms: dict[str, float] = field(default_factory=dict)
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def text(self) -> str:
+        return self.guarded.text if self.guarded else ""
+
+    def settle(self, route: str, reply: str, status: str = "ok") -> None:
+        self.route, self.reply, self.status = route, reply, status
+
+
+def _timed(state: TurnState, name: str, t0: float) -> None:
+    state.timings_ms[name] = round((time.perf_counter() - t0) * 1e3, 2)
+
+
+def input_guard_step(state: TurnState, *, max_chars: int) -> TurnState:
+    t0 = time.perf_counter()
+    g = guard_input(state.raw, max_chars)
+    state.guarded = g
+    if g.rejected == "empty":
+        state.settle("rejected", EMPTY_REPLY, "rejected")
+    elif g.rejected == "too_long":
+        state.settle("rejected", TOO_LONG_REPLY.format(n=g.received_chars, limit=max_chars), "rejected")
+    elif g.rejected == "binary":
+        state.settle("rejected", BINARY_REPLY, "rejected")
+    elif g.injection.flagged:
+        state.settle("refused", INJECTION_REPLY, "refused")
+        state.notes.append("injection: " + ",".join(g.injection.kinds))
+    _timed(state, "guard", t0)
+    return state
+
+
+def classify_step(state: TurnState, *, classifiers, tools: dict) -> TurnState:
+    """Call the sentiment, risk and intent tools (LangChain tools; one shared embedding)."""
+    if state.route == "rejected" or not state.text:
+        return state
+    t0 = time.perf_counter()
+    text = state.text[:20_000]
+    for name in ("sentiment", "risk", "banking_intent"):
+        state.tool_outputs[name] = tools[name].invoke({"text": text})
+    state.signals = classifiers.classify(text)  # cached embedding: no second encode
+    _timed(state, "classify", t0)
+    return state
+
+
+def policy_step(state: TurnState, *, kb) -> TurnState:
+    if state.route in TERMINAL or state.signals is None:
+        return state
+    t0 = time.perf_counter()
+    d = decide(state.signals, state.recent_sentiments)
+    state.decision = d
+    state.wants_human = bool(HUMAN_REQUEST.search(state.text))
+    if state.wants_human:
+        state.settle("handoff", "")
+    elif "safety_script" in d.actions and state.signals.risk.level == "high":
+        doc, query = SAFETY_QUERIES[state.signals.risk.category]
+        q = quote(kb, doc, query)
+        state.passages = q.passages
+        parts = [SAFETY_INTROS[state.signals.risk.category], q.text, HANDOFF_OFFER]
+        state.settle("safety", " ".join(p for p in parts if p))
+    else:
+        if d.safety_doc and state.signals.risk.category in SAFETY_INTROS:
+            state.prefix.append(SAFETY_INTROS[state.signals.risk.category])
+        if d.disclaimer:
+            state.suffix.append(ADVICE_DISCLAIMER)
+        if d.offer_handoff:
+            state.suffix.append(HANDOFF_OFFER)
+    _timed(state, "policy", t0)
+    return state
+
+
+def rewrite_step(state: TurnState) -> TurnState:
+    if state.route in TERMINAL:
+        return state
+    state.query = rewrite(state.text, [u for u, _ in state.history])
+    if state.query != state.text:
+        state.notes.append("follow-up rewritten for retrieval")
+    return state
+
+
+def retrieve_step(state: TurnState, *, kb, classifiers, k: int) -> TurnState:
+    if state.route in TERMINAL:
+        return state
+    t0 = time.perf_counter()
+    qvec = classifiers.embed_text(state.query) if classifiers is not None else None
+    res = kb.retrieve(state.query, k=k, query_vector=qvec)
+    state.retrieval = res
+    state.passages = list(res.passages)
+    if not res.answerable:
+        contact = quote(kb, *CONTACT_QUERY, max_sentences=1)
+        state.passages = contact.passages
+        parts = [DONT_KNOW, OUT_OF_SCOPE, contact.text, HANDOFF_OFFER]
+        state.settle("dont_know", " ".join(p for p in parts if p))
+    _timed(state, "retrieve", t0)
+    return state
+
+
+def prompt_step(state: TurnState, *, backend, max_new_tokens: int, history_turns: int) -> TurnState:
+    """Chat messages for the model; history is dropped oldest-first until the prompt fits the context
+    window with room for the reply. Passages and the question are never cut."""
+    if state.route in TERMINAL:
+        return state
+    history = state.history[-history_turns:] if history_turns else []
+    window = getattr(backend, "context_window", 8192) if hasattr(backend, "model") else 8192
+    while True:
+        msgs: list[dict] = []
+        for user, reply in history:
+            msgs += [{"role": "user", "content": user}, {"role": "assistant", "content": reply}]
+        state.messages = build_messages(state.text, state.passages, msgs)
+        if not history or backend.count_tokens(state.messages) + max_new_tokens <= window:
+            break
+        history = history[1:]
+        state.notes.append("history trimmed to fit the context window")
+    return state

@@ -1,0 +1,1 @@
+"""LM fine-tuning: training data, LoRA SFT, evaluation."""

@@ -1,0 +1,301 @@
+"""`python -m finetune data`: the chat-format training set for the LM adapter, built from the sample bank's
+documents with the real retriever and the assistant's own prompt (bot/prompts.py).
+
+Each row is `{"messages": [system, (history...), user, assistant], "meta": {...}}`:
+- answer: a training question (knowledge/eval/retrieval_train*.jsonl, phrased many ways), the passages
+  retrieval returns for it (distractors included; the gold section's chunk swapped in when retrieval
+  missed it; order sometimes shuffled), and an answer made of the gold passage's sentences closest to the
+  question, each cited `[n]`. Answers copy the documents, so they contain no figure the passages lack.
+- dont_know: out-of-scope questions (knowledge/eval/scope_train*.jsonl, unanswerable) with what retrieval
+  returns for them, and answerable questions shown another topic's passages: the reply is DONT_KNOW_REPLY.
+- multi_turn: a second question on the same document after an earlier exchange kept as history.
+
+Whole documents (HELD_OUT_DOCS) are held out: none of their chunks appears in any training prompt, and
+`heldout.jsonl` lists the evaluation questions about them (from knowledge/eval/questions.jsonl and, when
+present, bot/eval/data/questions.jsonl) plus unanswerable questions, for `python -m finetune eval`;
+`heldout_rows.jsonl` holds reference answers on them (perplexity only).
+It does not train anything and does not use the Bitext sample (its placeholder answers invent details).
+"""
+
+from __future__ import annotations
+
+import json
+import random
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import numpy as np
+from tqdm import tqdm
+
+from bot.passage_text import sentences
+from bot.prompts import DEFAULT_PASSAGES, DONT_KNOW_REPLY, build_messages
+
+ROOT = Path(__file__).resolve().parents[2]
+EVAL_DIR = ROOT / "knowledge" / "eval"
+BOT_EVAL = ROOT / "bot" / "eval" / "data" / "questions.jsonl"
+DEFAULT_OUT = ROOT / "finetune" / "out" / "sft-data"
+HELD_OUT_DOCS = (
+    "car-loans",
+    "term-deposits",
+    "wire-transfers",
+    "credit-card-rewards",
+    "deposit-insurance",
+    "accessibility",
+)
+_FIGURE = re.compile(r"[$£€]?\d[\d,.:]*(?:\s?%| ?(?:a\.m\.|p\.m\.|am|pm))?")
+
+
+@dataclass(frozen=True)
+class Shown:
+    """A passage as the prompt shows it (what bot.prompts.format_passages reads)."""
+
+    title: str
+    section: str
+    text: str
+    doc_id: str
+
+
+@dataclass
+class DataConfig:
+    out_dir: Path = DEFAULT_OUT
+    held_out_docs: tuple[str, ...] = HELD_OUT_DOCS
+    passages: int = DEFAULT_PASSAGES
+    shuffle_share: float = 0.35  # share of answer rows whose passage order is shuffled
+    easy_negatives: int = 200  # answerable questions shown another topic's passages
+    multi_turn: int = 250
+    valid_share: float = 0.04
+    seed: int = 0
+    counts: dict[str, int] = field(default_factory=dict)
+
+
+def read_jsonl(paths: Iterable[Path]) -> list[dict]:
+    rows = []
+    for path in paths:
+        with open(path, encoding="utf-8") as fh:
+            rows += [json.loads(line) for line in fh if line.strip()]
+    return rows
+
+
+def figures(text: str) -> list[str]:
+    """Numbers as written (amounts, percentages, times, phone numbers) found in `text`."""
+    return [m.group(0).rstrip(".,:") for m in _FIGURE.finditer(text) if any(c.isdigit() for c in m.group(0))]
+
+
+def cite(sentence_texts: Sequence[str], n: int) -> str:
+    out = []
+    for s in sentence_texts:
+        s = s.rstrip()
+        end = s[-1] if s and s[-1] in ".!?" else "."
+        out.append(f"{s.rstrip('.!?')} [{n}]{end}")
+    return " ".join(out)
+
+
+class Builder:
+    """Holds the knowledge base, the chunk sentences and their embeddings for one build."""
+
+    def __init__(self, kb, cfg: DataConfig) -> None:
+        self.kb, self.cfg = kb, cfg
+        self.rng = random.Random(cfg.seed)
+        self.chunks = kb.retriever.index.chunks
+        self.held = set(cfg.held_out_docs)
+        self.allow_held = False  # True only while writing heldout_rows.jsonl (perplexity reference)
+        self.by_section: dict[tuple[str, str], list[int]] = {}
+        for i, c in enumerate(self.chunks):
+            self.by_section.setdefault((c.doc_id, c.section), []).append(i)
+        self.sentences = [sentences(c.text) for c in self.chunks]
+        self.shown_for: dict[str, list[Shown]] = {}  # question id -> passages of its answer row
+        flat = [s for ss in self.sentences for s in ss]
+        vecs = kb.embedder.encode(flat, progress=True)
+        self.sentence_vecs, k = [], 0
+        for ss in self.sentences:
+            self.sentence_vecs.append(vecs[k : k + len(ss)])
+            k += len(ss)
+
+    def shown(self, i: int) -> Shown:
+        c = self.chunks[i]
+        return Shown(c.title, c.section, c.text, c.doc_id)
+
+    def retrieve(self, question: str, qvec: np.ndarray) -> list[Shown]:
+        res = self.kb.retrieve(question, k=self.cfg.passages + 6, query_vector=qvec)
+        kept = [p for p in res.passages if p.doc_id not in self.held or self.allow_held]
+        return [Shown(p.title, p.section, p.text, p.doc_id) for p in kept[: self.cfg.passages]]
+
+    def best_sentences(self, i: int, qvec: np.ndarray) -> tuple[list[str], float]:
+        vecs = self.sentence_vecs[i]
+        if not len(vecs):
+            return [], -1.0
+        sims = vecs @ qvec
+        order = np.argsort(-sims)
+        keep = [int(order[0])]
+        if len(order) > 1 and sims[order[1]] >= sims[order[0]] - 0.05:
+            keep.append(int(order[1]))
+        picked = [self.sentences[i][j] for j in sorted(keep)]
+        if sum(len(s) for s in picked) > 400:
+            picked = [self.sentences[i][int(order[0])]]
+        return picked, float(sims[order[0]])
+
+    def answer_row(self, q: dict, qvec: np.ndarray) -> dict | None:
+        gold_ids = self.by_section.get((q["doc"], q["section"]))
+        if not gold_ids:
+            return None
+        shown = self.retrieve(q["question"], qvec)
+        present = [k for k, p in enumerate(shown) if (p.doc_id, p.section) == (q["doc"], q["section"])]
+        candidates = [(i, *self.best_sentences(i, qvec)) for i in gold_ids]
+        gold_i, picked, _ = max(candidates, key=lambda t: t[2])
+        if present:
+            pos = present[0]
+            # answer from the retrieved gold chunk if it is one of the section's chunks
+            match = [i for i in gold_ids if self.chunks[i].text == shown[pos].text]
+            if match:
+                gold_i = match[0]
+                picked, _ = self.best_sentences(gold_i, qvec)
+        else:
+            pos = min(len(shown), self.cfg.passages - 1)
+            shown = [*shown[:pos], self.shown(gold_i)]
+        if not picked:
+            return None
+        if self.rng.random() < self.cfg.shuffle_share:
+            order = list(range(len(shown)))
+            self.rng.shuffle(order)
+            shown = [shown[k] for k in order]
+            pos = order.index(pos)
+        reply = cite(picked, pos + 1)
+        self.shown_for[q["id"]] = shown
+        return self.row(q["question"], shown, reply, "answer", q)
+
+    def row(self, question: str, shown: list[Shown], reply: str, kind: str, q: dict, history=()) -> dict:
+        messages = build_messages(question, shown, history)
+        messages.append({"role": "assistant", "content": reply})
+        meta = {"kind": kind, "id": q.get("id"), "doc": q.get("doc"), "section": q.get("section")}
+        meta["passage_docs"] = [p.doc_id for p in shown]
+        return {"messages": messages, "meta": meta}
+
+
+def load_train_questions(held: set[str]) -> tuple[list[dict], list[dict], list[dict]]:
+    """(answerable questions on training docs, unanswerable questions, questions on held-out docs)."""
+    pool = read_jsonl(sorted(EVAL_DIR.glob("retrieval_train*.jsonl")))
+    answerable = [q for q in pool if q["doc"] not in held]
+    unanswerable = [q for q in read_jsonl(sorted(EVAL_DIR.glob("scope_train*.jsonl"))) if not q["answerable"]]
+    return answerable, unanswerable, [q for q in pool if q["doc"] in held]
+
+
+def heldout_questions(held: set[str]) -> list[dict]:
+    """Evaluation questions: answerable ones about held-out documents with gold facts, and unanswerable
+    ones. None of them is used in training."""
+    out = []
+    docs = {d: (ROOT / "knowledge" / "docs" / f"{d}.md").read_text(encoding="utf-8").lower() for d in held}
+    for q in read_jsonl([EVAL_DIR / "questions.jsonl"]):
+        if not q["answerable"]:
+            out.append({"id": q["id"], "question": q["question"], "answerable": False})
+        elif q["doc"] in held:
+            facts = [f for f in figures(q.get("answer", "")) if f.lower() in docs[q["doc"]]]
+            if facts:
+                out.append(
+                    {"id": q["id"], "question": q["question"], "answerable": True, "doc": q["doc"],
+                     "section": q["section"], "gold_facts": facts}
+                )  # fmt: skip
+    if BOT_EVAL.is_file():
+        for q in read_jsonl([BOT_EVAL]):
+            if not q["answerable"]:
+                out.append({"id": q["id"], "question": q["question"], "answerable": False})
+            elif q["doc"] in held:
+                out.append(
+                    {k: q[k] for k in ("id", "question", "answerable", "doc", "section", "gold_facts")}
+                )
+    return out
+
+
+def build(kb, cfg: DataConfig) -> dict:
+    """Write train.jsonl, valid.jsonl, heldout.jsonl and meta.json into cfg.out_dir; return the summary."""
+    held = set(cfg.held_out_docs)
+    unknown = held - {c.doc_id for c in kb.retriever.index.chunks}
+    if unknown:
+        raise ValueError(f"held_out_docs not in the index: {sorted(unknown)}")
+    answerable, unanswerable, held_qs = load_train_questions(held)
+    b = Builder(kb, cfg)
+    qvecs = kb.embedder.encode([q["question"] for q in answerable + unanswerable], progress=True)
+    avecs, uvecs = qvecs[: len(answerable)], qvecs[len(answerable) :]
+    rows: list[dict] = []
+    skipped: list[str] = []
+    answers: dict[str, dict] = {}
+    for q, v in tqdm(list(zip(answerable, avecs, strict=True)), desc="answer rows", unit="q"):
+        r = b.answer_row(q, v)
+        if r is None:
+            skipped.append(q["id"])
+            continue
+        rows.append(r)
+        answers[q["id"]] = r
+    for q, v in tqdm(list(zip(unanswerable, uvecs, strict=True)), desc="don't-know rows", unit="q"):
+        rows.append(b.row(q["question"], b.retrieve(q["question"], v), DONT_KNOW_REPLY, "dont_know", q))
+    rng = random.Random(cfg.seed + 1)
+    pool = [q for q in answerable if q["id"] in answers]
+    for _ in range(cfg.easy_negatives):
+        q, other = rng.sample(pool, 2)
+        shown = [
+            p
+            for p in b.retrieve(other["question"], avecs[answerable.index(other)])
+            if p.doc_id not in {q["doc"], "fee-schedule"}
+        ]
+        if other["doc"] == q["doc"] or not shown:
+            continue
+        rows.append(b.row(q["question"], shown, DONT_KNOW_REPLY, "dont_know_easy", q))
+    by_doc: dict[str, list[dict]] = {}
+    for q in pool:
+        by_doc.setdefault(q["doc"], []).append(q)
+    docs = [d for d, qs in by_doc.items() if len(qs) > 1]
+    for _ in range(cfg.multi_turn):
+        first, second = rng.sample(by_doc[rng.choice(docs)], 2)
+        prev = answers[first["id"]]["messages"]
+        history = [{"role": "user", "content": first["question"]}, prev[-1]]
+        last = answers[second["id"]]
+        rows.append(
+            b.row(
+                second["question"], b.shown_for[second["id"]], last["messages"][-1]["content"],
+                "multi_turn", second, history,
+            )
+        )  # fmt: skip
+    rng.shuffle(rows)
+    n_valid = max(1, int(len(rows) * cfg.valid_share))
+    valid, train = rows[:n_valid], rows[n_valid:]
+    heldout = heldout_questions(held)
+    # Reference answers on the held-out documents, for perplexity only (never trained on).
+    b.allow_held = True
+    hvecs = kb.embedder.encode([q["question"] for q in held_qs], progress=False)
+    ref_rows = [r for q, v in zip(held_qs, hvecs, strict=True) if (r := b.answer_row(q, v)) is not None]
+    out = Path(cfg.out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    for name, data in (
+        ("train", train), ("valid", valid), ("heldout", heldout), ("heldout_rows", ref_rows)
+    ):  # fmt: skip
+        _write_jsonl(out / f"{name}.jsonl", data)
+    kinds: dict[str, int] = {}
+    for r in rows:
+        kinds[r["meta"]["kind"]] = kinds.get(r["meta"]["kind"], 0) + 1
+    leaked = [r["meta"]["id"] for r in rows if held & set(r["meta"]["passage_docs"])]
+    summary = {
+        "out_dir": str(out),
+        "train_rows": len(train),
+        "valid_rows": len(valid),
+        "kinds": kinds,
+        "skipped_questions": len(skipped),
+        "held_out_docs": sorted(held),
+        "heldout_questions": {
+            "answerable": sum(q["answerable"] for q in heldout),
+            "unanswerable": sum(not q["answerable"] for q in heldout),
+        },
+        "rows_showing_held_out_docs": len(leaked),
+        "heldout_reference_rows": len(ref_rows),
+        "config": {k: (str(v) if isinstance(v, Path) else v) for k, v in asdict(cfg).items()},
+    }
+    (out / "meta.json").write_text(json.dumps(summary, indent=2))
+    return summary
+
+
+def _write_jsonl(path: Path, rows: list[dict]) -> None:
+    tmp = path.with_suffix(".tmp")
+    with open(tmp, "w", encoding="utf-8") as fh:
+        for r in rows:
+            fh.write(json.dumps(r, ensure_ascii=False) + "\n")
+    tmp.replace(path)

@@ -1,0 +1,180 @@
+"""`python -m finetune eval [--json]`: the base LM against the fine-tuned one (base + committed adapter) on
+questions about documents held out of fine-tuning, with the same retrieval and the same prompt.
+
+For each model: gold-fact rate (answerable questions whose reply contains every gold fact), hallucinated
+figures (figures in replies that neither the passages nor the question contain: share of figures and
+share of replies), citation rate and accuracy (a cited passage contains the gold facts), correct "don't
+know" on unanswerable questions (and false "don't know" on answerable ones), and perplexity of reference
+answers on the held-out documents (finetune/out/sft-data/heldout_rows.jsonl). Replies are generated
+greedily, in concurrent batches through the backend's batching engine.
+
+It measures the language model alone: the output guard that removes unsupported figures in the product
+is not applied here (bot.eval measures the whole turn).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import time
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+from tqdm import tqdm
+
+from bot.guards.grounding import citations, contains_fact, figures, unsupported_figures
+from bot.prompts import DEFAULT_PASSAGES, DONT_KNOW, build_messages
+
+from .data import DEFAULT_OUT, read_jsonl
+
+MAX_NEW_TOKENS = 120
+TARGETS = {
+    "gold_fact_gain_points": 25.0,
+    "hallucinated_figures_ratio_max": 1 / 3,
+    "unanswerable_declined_min": 0.80,
+}
+DECLINE_MARKERS = ("don't have that information", "do not have that information")
+
+
+def declined(reply: str) -> bool:
+    r = reply.lower().replace("\u2019", "'")
+    return any(m in r for m in DECLINE_MARKERS) or DONT_KNOW.lower() in r
+
+
+def generate_all(backend, prompts: list[list[dict]], workers: int = 16) -> tuple[list[str], float]:
+    from bot.llm import GenerationRequest, generate
+
+    def one(messages: list[dict]) -> str:
+        return generate(backend, GenerationRequest(messages=messages, max_new_tokens=MAX_NEW_TOKENS))
+
+    t0 = time.perf_counter()
+    with ThreadPoolExecutor(workers) as pool:
+        replies = list(tqdm(pool.map(one, prompts), total=len(prompts), desc="generating", unit="q"))
+    return replies, time.perf_counter() - t0
+
+
+def perplexity(backend, rows: list[dict]) -> float | None:
+    """exp(mean NLL) of the reference assistant replies given their prompts (teacher forcing)."""
+    if not rows:
+        return None
+    import torch
+
+    from .sft import IGNORE, tokenize_row
+
+    backend.warm_up()
+    model, tok = backend.model, backend.tokenizer
+    nll, count = 0.0, 0
+    with torch.no_grad():
+        for r in tqdm(rows, desc="perplexity", unit="row"):
+            t = tokenize_row(tok, r["messages"], 4096)
+            if t is None:
+                continue
+            ids = torch.tensor([t["input_ids"]])
+            labels = torch.tensor([t["labels"]])
+            logits = model(input_ids=ids).logits[0, :-1].float()
+            target = labels[0, 1:]
+            keep = target != IGNORE
+            loss = torch.nn.functional.cross_entropy(logits[keep], target[keep], reduction="sum")
+            nll += float(loss)
+            count += int(keep.sum())
+    return round(math.exp(nll / count), 3) if count else None
+
+
+def score(questions: list[dict], shown: list[list], replies: list[str]) -> dict:
+    ans = [(q, p, r) for q, p, r in zip(questions, shown, replies, strict=True) if q["answerable"]]
+    una = [(q, p, r) for q, p, r in zip(questions, shown, replies, strict=True) if not q["answerable"]]
+    gold = [all(contains_fact(r, f) for f in q["gold_facts"]) for q, _, r in ans]
+    n_figs = n_bad = replies_bad = 0
+    for q, p, r in zip(questions, shown, replies, strict=True):
+        figs = figures(r)
+        bad = unsupported_figures(r, [x.text for x in p] + [q["question"]])
+        n_figs += len(figs)
+        n_bad += len(bad)
+        replies_bad += bool(bad)
+    cited = [(q, p, r) for q, p, r in ans if citations(r)]
+    cite_ok = 0
+    for q, p, r in cited:
+        texts = [p[n - 1].text for n in citations(r) if 1 <= n <= len(p)]
+        cite_ok += any(all(contains_fact(t, f) for f in q["gold_facts"]) for t in texts)
+    return {
+        "answerable": len(ans),
+        "unanswerable": len(una),
+        "gold_fact_rate": round(sum(gold) / max(1, len(ans)), 4),
+        "hallucinated_figure_rate": round(n_bad / max(1, n_figs), 4),
+        "figures_in_replies": n_figs,
+        "hallucinated_figures": n_bad,
+        "replies_with_hallucinated_figure": round(replies_bad / max(1, len(replies)), 4),
+        "citation_rate": round(len(cited) / max(1, len(ans)), 4),
+        "citation_accuracy": round(cite_ok / max(1, len(cited)), 4),
+        "unanswerable_declined": round(sum(declined(r) for _, _, r in una) / max(1, len(una)), 4),
+        "answerable_declined": round(sum(declined(r) for _, _, r in ans) / max(1, len(ans)), 4),
+    }
+
+
+def evaluate(adapter: Path | None = None, limit: int = 0, progress: bool = True) -> dict:
+    from bot.llm.config import LLMConfig
+    from bot.llm.local import TransformersBackend
+    from knowledge import KnowledgeBase
+
+    questions = read_jsonl([DEFAULT_OUT / "heldout.jsonl"])
+    ref_rows = (
+        read_jsonl([DEFAULT_OUT / "heldout_rows.jsonl"])
+        if (DEFAULT_OUT / "heldout_rows.jsonl").is_file()
+        else []
+    )
+    if limit:
+        questions, ref_rows = questions[:limit], ref_rows[:limit]
+    kb = KnowledgeBase.open(build_if_missing=True, progress=progress)
+    shown = [kb.retrieve(q["question"], k=DEFAULT_PASSAGES).passages for q in questions]
+    prompts = [build_messages(q["question"], p) for q, p in zip(questions, shown, strict=True)]
+    report: dict = {"questions": len(questions), "reference_rows": len(ref_rows), "models": {}}
+    samples: dict[str, list[str]] = {}
+    for name, adapter_setting in (("base", "none"), ("finetuned", str(adapter) if adapter else "default")):
+        cfg = LLMConfig.from_env(adapter=adapter_setting)
+        if name == "finetuned" and cfg.adapter_path() is None:
+            raise FileNotFoundError("no adapter to evaluate: train one with `python -m finetune sft`")
+        backend = TransformersBackend(cfg).warm_up()
+        replies, seconds = generate_all(backend, prompts)
+        report["models"][name] = {
+            **score(questions, shown, replies),
+            "perplexity_heldout_refs": perplexity(backend, ref_rows),
+            "generation_seconds": round(seconds, 1),
+            "adapter": str(backend.adapter) if backend.adapter else None,
+        }
+        samples[name] = replies
+        del backend
+    base, ft = report["models"]["base"], report["models"]["finetuned"]
+    gain = round(100 * (ft["gold_fact_rate"] - base["gold_fact_rate"]), 1)
+    ratio = (
+        ft["hallucinated_figure_rate"] / base["hallucinated_figure_rate"]
+        if base["hallucinated_figure_rate"]
+        else None
+    )
+    report["comparison"] = {
+        "gold_fact_gain_points": gain,
+        "hallucinated_figure_ratio": round(ratio, 3) if ratio is not None else None,
+        "unanswerable_declined": ft["unanswerable_declined"],
+    }
+    report["targets"] = TARGETS
+    report["targets_met"] = {
+        "gold_fact_gain": gain >= TARGETS["gold_fact_gain_points"],
+        "hallucinated_figures": ratio is not None and ratio <= TARGETS["hallucinated_figures_ratio_max"],
+        "unanswerable_declined": ft["unanswerable_declined"] >= TARGETS["unanswerable_declined_min"],
+    }
+    report["examples"] = [
+        {"question": q["question"], "gold_facts": q.get("gold_facts"), "base": b, "finetuned": f}
+        for q, b, f in list(zip(questions, samples["base"], samples["finetuned"], strict=True))[:6]
+    ]
+    return report
+
+
+def main(args: argparse.Namespace) -> int:
+    report = evaluate(args.adapter, args.limit, progress=not args.json)
+    if args.json:
+        print(json.dumps(report, indent=2))
+        return 0
+    for name, m in report["models"].items():
+        print(f"{name:10s} " + "  ".join(f"{k}={v}" for k, v in m.items() if k != "adapter"))
+    print("comparison:", report["comparison"], "targets met:", report["targets_met"])
+    return 0
