@@ -6,7 +6,7 @@ STAMP  := $(VENV)/.installed
 export HF_HUB_OFFLINE ?= 1
 export TRANSFORMERS_OFFLINE ?= 1
 
-.PHONY: setup run test test-fast lint format bench eval index clean
+.PHONY: setup run test test-fast lint format bench eval eval-lm eval-bot sft-data sft index clean
 
 setup: $(STAMP)
 
@@ -43,8 +43,21 @@ index: setup
 eval: setup
 	$(PY) -m knowledge eval
 
+eval-lm: setup
+	$(PY) -m finetune eval
+
+eval-bot: setup
+	$(PY) -m bot.eval
+
+sft-data: setup
+	$(PY) -m finetune data
+
+sft: sft-data
+	$(PY) -m finetune sft --config finetune/recipes/sft-smollm2-lora.yaml
+
 bench: setup
 	$(PY) -m knowledge bench
+	$(PY) -m bot.llm.bench
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache

@@ -9,7 +9,7 @@ record (masked) in the database. Events are plain dicts:
 
     {"type": "tool", "name": "risk", "output": {...}}
     {"type": "token", "text": "..."}                  verified reply text, in order
-    {"type": "citations", "sources": [{"n", "title", "section", "url", "doc_id", "score"}]}
+    {"type": "citations", "sources": [{"n", "title", "section", "url", "doc_id", "score", "text"}]}
     {"type": "handoff", "offered": bool, "ticket": int | None, "reason": str}
     {"type": "final", "text", "turn_id", "session_id", "route", "status", "timings_ms", "guard"}
 
@@ -37,8 +37,8 @@ from .guards.grounding import citations
 from .guards.output_guard import StreamingVerifier
 from .guards.pii import contact_allowlist, mask_pii
 from .llm import BackendError, GenerationRequest, GenerationStats
-from .policy_text import EMPATHY, HANDOFF_CREATED, MODEL_DOWN_NOTE, NEGATIVE_HANDOFF
-from .prompts import DONT_KNOW, HANDOFF_OFFER
+from .policy_text import CONTACT_QUERY, EMPATHY, HANDOFF_CREATED, MODEL_DOWN_NOTE, NEGATIVE_HANDOFF
+from .prompts import DONT_KNOW, HANDOFF_OFFER, passage_body
 from .safety import quote
 from .steps import (
     TERMINAL,
@@ -72,15 +72,11 @@ def _is_decline(sentence: str) -> bool:
     )
 
 
-def _src(n: int, p) -> dict:
-    return {
-        "n": n,
-        "title": p.title,
-        "section": p.section,
-        "url": p.url,
-        "doc_id": p.doc_id,
-        "score": p.score,
-    }
+def _src(n: int, p, text: bool = False) -> dict:
+    d = {"n": n, "title": p.title, "section": p.section, "url": p.url, "doc_id": p.doc_id, "score": p.score}
+    if text:
+        d["text"] = passage_body(p.text)
+    return d
 
 
 class Assistant:
@@ -184,7 +180,8 @@ class Assistant:
                 yield emit(text)
         reply = " ".join(p for p in pieces if p)
         if state.passages and citations(reply):
-            yield {"type": "citations", "sources": [_src(n, p) for n, p in enumerate(state.passages, 1)]}
+            sources = [_src(n, p, text=True) for n, p in enumerate(state.passages, 1)]
+            yield {"type": "citations", "sources": sources}
         offered = HANDOFF_OFFER in reply or NEGATIVE_HANDOFF in reply
         if state.route != "handoff":
             yield {
@@ -247,7 +244,7 @@ class Assistant:
         body = " ".join(kept)
         if declined and not citations(body):
             state.route = "dont_know"
-            contact = quote(self.kb, "contact-us", "customer service phone number and hours", max_sentences=1)
+            contact = quote(self.kb, *CONTACT_QUERY, max_sentences=1)
             state.passages = contact.passages
             if HANDOFF_OFFER not in state.suffix:
                 state.suffix.append(HANDOFF_OFFER)
@@ -266,7 +263,7 @@ class Assistant:
 
     def _handoff_turn(self, state: TurnState) -> Iterator[dict]:
         ticket = self._create_ticket(state.session_id, "customer asked for a person", state)
-        contact = quote(self.kb, "contact-us", "customer service phone number and hours", max_sentences=1)
+        contact = quote(self.kb, *CONTACT_QUERY, max_sentences=1)
         state.passages = contact.passages
         ref = f"#{ticket}" if ticket is not None else "pending"
         state.reply = " ".join([HANDOFF_CREATED.format(ref=ref), contact.text])
@@ -294,7 +291,7 @@ class Assistant:
     def handoff(self, session_id: str, reason: str = "customer pressed 'talk to a person'") -> dict:
         """Create a handoff ticket for the session (the UI's button, the CLI's /handoff)."""
         ticket = self._create_ticket(session_id, reason)
-        contact = quote(self.kb, "contact-us", "customer service phone number and hours", max_sentences=1)
+        contact = quote(self.kb, *CONTACT_QUERY, max_sentences=1)
         ref = f"#{ticket}" if ticket is not None else "pending"
         return {
             "type": "handoff",

@@ -8,6 +8,8 @@ generated, so nothing here can be invented.
 from __future__ import annotations
 
 import re
+import threading
+import weakref
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
@@ -31,8 +33,25 @@ def _score(sentence: str, query_tokens: set[str]) -> float:
     return len(query_tokens & set(tokenize(sentence))) + 3.0 * phone + 1.5 * bool(_ACTION.search(sentence))
 
 
+_CACHE: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+_LOCK = threading.Lock()
+
+
 def quote(kb, doc_id: str, query: str, *, first_n: int = 1, max_sentences: int = 3, k: int = 2) -> Quote:
-    """Cited extract of document `doc_id` for `query`; citation numbers start at `first_n`."""
+    """Cited extract of document `doc_id` for `query`; citation numbers start at `first_n`. The same
+    request on the same knowledge base is answered from a cache (safety scripts and contact lines repeat)."""
+    key = (doc_id, query, first_n, max_sentences, k)
+    with _LOCK:
+        hit = _CACHE.get(kb, {}).get(key)
+    if hit is not None:
+        return Quote(hit.text, list(hit.passages))
+    q = _quote(kb, doc_id, query, first_n=first_n, max_sentences=max_sentences, k=k)
+    with _LOCK:
+        _CACHE.setdefault(kb, {})[key] = q
+    return Quote(q.text, list(q.passages))
+
+
+def _quote(kb, doc_id: str, query: str, *, first_n: int, max_sentences: int, k: int) -> Quote:
     passages = kb.search_document(doc_id, query, k=k + 2)
     q = set(tokenize(query))
     scored: list[tuple[float, int, int, str]] = []

@@ -32,6 +32,7 @@ class ClassifierRecipe:
     intent_c: float = 10.0
     risk_c: float = 1.0
     risk_written_weight: float = 8.0
+    risk_logit_offsets: dict[str, float] = field(default_factory=dict)
     sentiment_c: float = 2.0
     max_iter: int = 3000
     out_dir: str = ""
@@ -69,7 +70,13 @@ def fit_head(
     balanced: bool,
     meta: dict[str, Any],
     sample_weight: np.ndarray | None = None,
+    logit_offsets: dict[str, float] | None = None,
 ) -> LinearHead:
+    """Logistic regression on a stratified training split, then a temperature fitted on the rest.
+
+    `logit_offsets` (label -> offset) are added to those labels' intercepts before the temperature is fitted:
+    a cost-sensitive decision rule (favour a category when in doubt) that the stored head applies as is.
+    """
     from sklearn.linear_model import LogisticRegression
     from sklearn.model_selection import train_test_split
 
@@ -83,6 +90,13 @@ def fit_head(
         coef = np.vstack([np.zeros_like(coef), coef])
         intercept = np.concatenate([[0.0], intercept])
         val_logits = np.column_stack([np.zeros_like(val_logits), val_logits])
+    offsets = np.zeros(len(classes))
+    for label, value in (logit_offsets or {}).items():
+        if label not in classes:
+            raise ValueError(f"logit offset for unknown label {label!r} (labels: {classes})")
+        offsets[classes.index(label)] = value
+    intercept = intercept + offsets
+    val_logits = val_logits + offsets
     temperature = fit_temperature(val_logits, y[va])
     return LinearHead(
         weights=coef.astype(np.float32),
@@ -90,7 +104,14 @@ def fit_head(
         labels=classes,
         temperature=temperature,
         embedding_model=embedding_model,
-        meta={**meta, "C": c, "train_rows": len(tr), "validation_rows": len(va), "temperature": temperature},
+        meta={
+            **meta,
+            "C": c,
+            "train_rows": len(tr),
+            "validation_rows": len(va),
+            "temperature": temperature,
+            **({"logit_offsets": {k: float(v) for k, v in logit_offsets.items()}} if logit_offsets else {}),
+        },
     )
 
 
@@ -142,6 +163,7 @@ def train_all(embedder: Any, recipe: ClassifierRecipe, *, progress: bool = True)
         c=recipe.risk_c,
         balanced=True,
         sample_weight=weights,
+        logit_offsets=recipe.risk_logit_offsets,
         meta={
             "task": "risk",
             "sources": ["banking77", "nlupp", "written"],

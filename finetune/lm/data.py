@@ -30,7 +30,7 @@ import numpy as np
 from tqdm import tqdm
 
 from bot.passage_text import sentences
-from bot.prompts import DEFAULT_PASSAGES, DONT_KNOW_REPLY, build_messages
+from bot.prompts import DEFAULT_PASSAGES, DONT_KNOW_REPLY, build_messages, passage_body
 
 ROOT = Path(__file__).resolve().parents[2]
 EVAL_DIR = ROOT / "knowledge" / "eval"
@@ -104,7 +104,11 @@ class Builder:
         self.by_section: dict[tuple[str, str], list[int]] = {}
         for i, c in enumerate(self.chunks):
             self.by_section.setdefault((c.doc_id, c.section), []).append(i)
-        self.sentences = [sentences(c.text) for c in self.chunks]
+        # Only sentences the prompt actually shows (passages are cut at MAX_PASSAGE_CHARS).
+        self.sentences = [
+            [x for x in sentences(c.text) if x[:40] in passage_body(c.text).replace("\n", " ")]
+            for c in self.chunks
+        ]
         self.shown_for: dict[str, list[Shown]] = {}  # question id -> passages of its answer row
         flat = [s for ss in self.sentences for s in ss]
         vecs = kb.embedder.encode(flat, progress=True)

@@ -112,6 +112,12 @@ def save_adapter(model, out: Path, summary: dict) -> Path:
     return out
 
 
+def _checksums(model) -> dict[str, float]:
+    """A cheap fingerprint per tensor, to prove after training that only adapter weights moved."""
+    with torch.no_grad():
+        return {n: float(p.detach().double().abs().sum()) for n, p in model.named_parameters()}
+
+
 def train(recipe: SFTRecipe, *, resume: bool = False, progress: bool = True) -> dict:
     from transformers import AutoModelForCausalLM, AutoTokenizer, Trainer, TrainingArguments
 
@@ -168,11 +174,14 @@ def train(recipe: SFTRecipe, *, resume: bool = False, progress: bool = True) -> 
         train_dataset=splits["train"],
         eval_dataset=splits["valid"] or None,
     )
+    before = _checksums(model)
     t0 = time.time()
     has_ckpt = out_dir.is_dir() and any(out_dir.glob("checkpoint-*"))
     result = trainer.train(resume_from_checkpoint=True if (resume and has_ckpt) else None)
     elapsed = time.time() - t0
     final_eval = trainer.evaluate() if splits["valid"] else {}
+    after = _checksums(trainer.model)
+    changed = {n for n in before if before[n] != after.get(n)}
     losses = [(h["step"], h["loss"]) for h in trainer.state.log_history if "loss" in h]
     summary = {
         "base_model": str(path),
@@ -186,6 +195,9 @@ def train(recipe: SFTRecipe, *, resume: bool = False, progress: bool = True) -> 
         "first_logged_loss": losses[0][1] if losses else None,
         "last_logged_loss": losses[-1][1] if losses else None,
         "loss_curve": losses,
+        "adapter_tensors_changed": sum("lora_" in n for n in changed),
+        "base_tensors_changed": sum("lora_" not in n for n in changed),
+        "trainable_parameters": sum(p.numel() for p in trainer.model.parameters() if p.requires_grad),
         "valid_loss": round(final_eval.get("eval_loss", float("nan")), 4) if final_eval else None,
         "hardware": {
             "device": torch.cuda.get_device_name(0) if use_cuda else "cpu",

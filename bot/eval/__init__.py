@@ -1,0 +1,1 @@
+"""Evaluation of the whole assistant (python -m bot.eval) and its held-out data (bot/eval/data/)."""

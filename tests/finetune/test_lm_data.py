@@ -1,0 +1,64 @@
+"""`finetune data` on the sample library (hashing embedder for speed; the committed build uses MiniLM):
+rows use the serving prompt, answers quote the cited passage, "don't know" rows say so, and held-out
+documents never appear in a training prompt."""
+
+from __future__ import annotations
+
+import json
+import re
+
+import pytest
+
+from bot.prompts import DONT_KNOW_REPLY, SYSTEM_PROMPT
+from finetune.lm.data import HELD_OUT_DOCS, DataConfig, build
+from knowledge import HashingEmbedder, KnowledgeBase, KnowledgeConfig
+
+from ..conftest import SAMPLE_DOCS
+
+
+@pytest.fixture(scope="module")
+def built(tmp_path_factory):
+    tmp = tmp_path_factory.mktemp("sft")
+    cfg = KnowledgeConfig(
+        docs_dir=SAMPLE_DOCS, index_dir=tmp / "index", query_adapter="none", scope_model="none"
+    )
+    emb = HashingEmbedder(dim=256)
+    KnowledgeBase.build(cfg, emb, progress=False)
+    summary = build(
+        KnowledgeBase.open(cfg, emb), DataConfig(out_dir=tmp / "out", easy_negatives=30, multi_turn=30)
+    )
+    rows = {
+        n: [json.loads(x) for x in (tmp / "out" / f"{n}.jsonl").read_text().splitlines()]
+        for n in ("train", "valid", "heldout")
+    }
+    return summary, rows
+
+
+def test_summary_and_kinds(built) -> None:
+    summary, rows = built
+    assert summary["rows_showing_held_out_docs"] == 0 and summary["train_rows"] == len(rows["train"])
+    assert {"answer", "dont_know", "dont_know_easy", "multi_turn"} <= set(summary["kinds"])
+
+
+def test_rows_use_the_serving_prompt_and_quote_cited_passages(built) -> None:
+    _, rows = built
+    for r in rows["train"] + rows["valid"]:
+        msgs = r["messages"]
+        assert msgs[0] == {"role": "system", "content": SYSTEM_PROMPT} and msgs[-1]["role"] == "assistant"
+        user, reply = msgs[-2]["content"], msgs[-1]["content"]
+        assert not any(f"{d}" == p for p in r["meta"]["passage_docs"] for d in HELD_OUT_DOCS)
+        if r["meta"]["kind"].startswith("dont_know"):
+            assert reply == DONT_KNOW_REPLY
+            continue
+        blocks = dict(re.findall(r"\[(\d)\] [^\n]*\n(.*?)(?=\n\n\[\d\] |\n\nQuestion:)", user, flags=re.S))
+        for sentence, n in re.findall(r"(.*?) \[(\d)\][.!?]\s*", reply):
+            assert sentence.strip()[:40] in blocks[n].replace("\n", " ")
+
+
+def test_held_out_questions_are_not_trained_on(built) -> None:
+    _, rows = built
+    trained = {r["messages"][-2]["content"].rsplit("Question: ", 1)[1] for r in rows["train"]}
+    held = rows["heldout"]
+    assert held and all(q["question"] not in trained for q in held)
+    assert all((not q["answerable"]) or q["doc"] in HELD_OUT_DOCS for q in held)
+    assert all(q["gold_facts"] for q in held if q["answerable"])
