@@ -6,7 +6,7 @@ STAMP  := $(VENV)/.installed
 export HF_HUB_OFFLINE ?= 1
 export TRANSFORMERS_OFFLINE ?= 1
 
-.PHONY: setup run test test-fast lint format bench eval eval-lm eval-bot sft-data sft index clean
+.PHONY: setup run chat loadtest test test-fast lint format bench eval eval-lm eval-bot sft-data sft index clean
 
 setup: $(STAMP)
 
@@ -21,7 +21,13 @@ $(STAMP): pyproject.toml
 	touch $(STAMP)
 
 run: setup
+	$(PY) app.py $(ARGS)
+
+chat: setup
 	$(PY) -m bot.cli $(ARGS)
+
+loadtest: setup
+	$(PY) -m bot.web.loadtest $(ARGS)
 
 test: setup
 	$(PY) -m pytest $(PYTEST_ARGS)

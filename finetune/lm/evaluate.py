@@ -29,6 +29,7 @@ from bot.prompts import DEFAULT_PASSAGES, DONT_KNOW, build_messages
 from .data import DEFAULT_OUT, read_jsonl
 
 MAX_NEW_TOKENS = 120
+PERPLEXITY_ROWS = 100  # reference answers scored for perplexity (first N of heldout_rows.jsonl)
 TARGETS = {
     "gold_fact_gain_points": 25.0,
     "hallucinated_figures_ratio_max": 1 / 3,
@@ -123,6 +124,7 @@ def evaluate(adapter: Path | None = None, limit: int = 0, progress: bool = True)
         if (DEFAULT_OUT / "heldout_rows.jsonl").is_file()
         else []
     )
+    ref_rows = ref_rows[:PERPLEXITY_ROWS]
     if limit:
         questions, ref_rows = questions[:limit], ref_rows[:limit]
     kb = KnowledgeBase.open(build_if_missing=True, progress=progress)

@@ -58,9 +58,9 @@ def test_unanswerable_question_says_so(env) -> None:
     )
 
 
-def test_readme_run_command_answers_piped_questions(env) -> None:
+def test_make_chat_answers_piped_questions(env) -> None:
     proc = subprocess.run(
-        ["make", "run"],
+        ["make", "chat"],
         cwd=ROOT,
         env=env,
         input="what is the daily atm limit\n\n/sources\n/handoff\n/quit\n",

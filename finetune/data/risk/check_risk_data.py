@@ -6,9 +6,12 @@ Run from the repository root:  python finetune/data/risk/check_risk_data.py
   prints Banking77 rows per risk category.
 - nlupp_map.yaml is well formed; prints NLU++ banking examples per risk category and which rule labelled them;
   every text override must match an NLU++ example.
-- written_train.jsonl and eval.jsonl: fields, ids, categories, levels, no duplicate texts; prints counts.
+- written_train.jsonl, written_train_2.jsonl, written_train_3.jsonl and eval.jsonl: fields, ids, categories,
+  levels, no duplicate texts (within a file, and across the training files); prints counts.
 - eval.jsonl is held out: no eval text has a near-duplicate (token Jaccard >= 0.6) in written_train.jsonl,
-  Banking77 or NLU++ texts, and no two eval texts are near-duplicates of each other.
+  Banking77 or NLU++ texts, nor (stricter, Jaccard >= 0.5) in written_train_2.jsonl or written_train_3.jsonl,
+  which were written after the eval set; no two eval texts are near-duplicates of each other. Prints the
+  highest similarity per source.
 
 Exits with status 1 if any check fails.
 """
@@ -40,6 +43,8 @@ ALLOWED_LEVELS = {
     "none": {"low"},
 }
 JACCARD_LIMIT = 0.6
+# Later training files (written after eval.jsonl existed) must stay further from every eval message.
+JACCARD_LIMIT_LATER = 0.5
 _TOKEN = re.compile(r"[a-z0-9]+(?:'[a-z]+)?")
 
 failures: list[str] = []
@@ -210,33 +215,31 @@ def check_written(path: Path, prefix: str, minimum: dict[str, int]) -> list[dict
     return rows
 
 
-def check_held_out(eval_rows: list[dict], references: dict[str, list[str]]) -> None:
+def check_held_out(eval_rows: list[dict], references: dict[str, tuple[list[str], float]]) -> None:
+    """references: source name -> (texts, Jaccard limit); an eval text at or above the limit fails."""
     eval_tokens = [(r["id"], r["text"], tokens(r["text"])) for r in eval_rows]
-    index: dict[str, set[int]] = collections.defaultdict(set)
-    ref_list: list[tuple[str, str, frozenset[str]]] = []
-    for source, texts in references.items():
-        for text in texts:
-            i = len(ref_list)
-            ref_list.append((source, text, tokens(text)))
-            for tok in ref_list[-1][2]:
-                index[tok].add(i)
     hits = 0
-    for eid, text, toks in eval_tokens:
-        candidates = set().union(*(index.get(t, set()) for t in toks)) if toks else set()
-        best = max(((jaccard(toks, ref_list[i][2]), i) for i in candidates), default=(0.0, -1))
-        if best[0] >= JACCARD_LIMIT:
-            hits += 1
-            source, ref_text, _ = ref_list[best[1]]
-            fail(f"eval {eid} near-duplicate ({best[0]:.2f}) of {source}: {text!r} ~ {ref_text!r}")
+    for source, (texts, limit) in references.items():
+        index: dict[str, set[int]] = collections.defaultdict(set)
+        ref_tokens = [tokens(t) for t in texts]
+        for i, toks in enumerate(ref_tokens):
+            for tok in toks:
+                index[tok].add(i)
+        highest = 0.0
+        for eid, text, toks in eval_tokens:
+            candidates = set().union(*(index.get(t, set()) for t in toks)) if toks else set()
+            best = max(((jaccard(toks, ref_tokens[i]), i) for i in candidates), default=(0.0, -1))
+            highest = max(highest, best[0])
+            if best[0] >= limit:
+                hits += 1
+                fail(f"eval {eid} near-duplicate ({best[0]:.2f}) of {source}: {text!r} ~ {texts[best[1]]!r}")
+        print(f"  eval vs {source}: {len(texts)} texts, highest token Jaccard {highest:.2f} (limit {limit})")
     for i, (eid_a, _, toks_a) in enumerate(eval_tokens):
         for eid_b, _, toks_b in eval_tokens[i + 1 :]:
             if jaccard(toks_a, toks_b) >= JACCARD_LIMIT:
                 hits += 1
                 fail(f"eval {eid_a} and {eid_b} are near-duplicates of each other")
-    sizes = ", ".join(f"{k} {len(v)}" for k, v in references.items())
-    print(
-        f"\nHeld-out check: {len(eval_rows)} eval texts against {sizes}; Jaccard >= {JACCARD_LIMIT}: {hits} hits"
-    )
+    print(f"Held-out check: {len(eval_rows)} eval texts; near-duplicates: {hits} hits")
 
 
 def main() -> int:
@@ -247,15 +250,32 @@ def main() -> int:
     big = dict.fromkeys(("hardship", "advice", "account_security", "none"), 120)
     small = dict.fromkeys(("fraud", "lost_stolen", "complaint"), 60)
     train = check_written(RISK_DIR / "written_train.jsonl", "rw", big | small)
+    train_2 = check_written(
+        RISK_DIR / "written_train_2.jsonl", "rw2", {"fraud": 300, "complaint": 120, "none": 120}
+    )
+    train_3 = check_written(
+        RISK_DIR / "written_train_3.jsonl",
+        "rw3",
+        {"fraud": 140, "complaint": 30, "none": 45, "account_security": 10},
+    )
+    seen: dict[str, str] = {}
+    for row in train + train_2 + train_3:
+        key = row["text"].strip().lower()
+        if key in seen:
+            fail(f"training text {row['id']} repeats {seen[key]}: {row['text']!r}")
+        seen.setdefault(key, row["id"])
     evals = check_written(RISK_DIR / "eval.jsonl", "re", dict.fromkeys(CATEGORIES, 55))
     if len(evals) < 420:
         fail(f"eval.jsonl has {len(evals)} rows, expected at least 420")
+    print()
     check_held_out(
         evals,
         {
-            "written_train": [r["text"] for r in train],
-            "banking77": [r["text"] for r in b77],
-            "nlupp": [ex["text"] for ex in nlupp],
+            "written_train": ([r["text"] for r in train], JACCARD_LIMIT),
+            "written_train_2": ([r["text"] for r in train_2], JACCARD_LIMIT_LATER),
+            "written_train_3": ([r["text"] for r in train_3], JACCARD_LIMIT_LATER),
+            "banking77": ([r["text"] for r in b77], JACCARD_LIMIT),
+            "nlupp": ([ex["text"] for ex in nlupp], JACCARD_LIMIT),
         },
     )
     print(f"\n{'FAILED: ' + str(len(failures)) + ' problem(s)' if failures else 'All checks passed.'}")
