@@ -116,11 +116,16 @@ def policy_step(state: TurnState, *, kb) -> TurnState:
     state.wants_human = bool(HUMAN_REQUEST.search(state.text))
     if state.wants_human:
         state.settle("handoff", "")
-    elif "safety_script" in d.actions and state.signals.risk.level == "high":
-        doc, query = SAFETY_QUERIES[state.signals.risk.category]
+    elif d.safety_doc and state.signals.risk.category in SAFETY_QUERIES and (
+        state.signals.risk.level == "high" or state.signals.risk.category in {"hardship", "complaint"}
+    ):
+        # The documented route, quoted: safety steps for high risk; the support line for hardship; the
+        # complaints route for complaints. A person is offered.
+        category = state.signals.risk.category
+        doc, query = SAFETY_QUERIES[category]
         q = quote(kb, doc, query)
         state.passages = q.passages
-        parts = [SAFETY_INTROS[state.signals.risk.category], q.text, HANDOFF_OFFER]
+        parts = [SAFETY_INTROS[category], q.text, HANDOFF_OFFER]
         state.settle("safety", " ".join(p for p in parts if p))
     else:
         if d.safety_doc and state.signals.risk.category in SAFETY_INTROS:
@@ -153,7 +158,10 @@ def retrieve_step(state: TurnState, *, kb, classifiers, k: int) -> TurnState:
     if not res.answerable:
         contact = quote(kb, *CONTACT_QUERY, max_sentences=1)
         state.passages = contact.passages
-        parts = [DONT_KNOW, OUT_OF_SCOPE, contact.text, HANDOFF_OFFER]
+        advice = ADVICE_DISCLAIMER in state.suffix
+        parts = [DONT_KNOW, "" if advice else OUT_OF_SCOPE, contact.text, *state.suffix]
+        if HANDOFF_OFFER not in parts:
+            parts.append(HANDOFF_OFFER)
         state.settle("dont_know", " ".join(p for p in parts if p))
     _timed(state, "retrieve", t0)
     return state

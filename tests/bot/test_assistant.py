@@ -83,10 +83,23 @@ def test_claimed_account_action_is_removed(kb, tmp_path) -> None:
     assert any(d["reason"] == "claims an account action" for d in final["guard"]["dropped"])
 
 
-def test_model_decline_becomes_dont_know_with_contact(kb, tmp_path) -> None:
+def test_model_decline_is_overruled_when_retrieval_finds_an_answer(kb, tmp_path) -> None:
     a = make(kb, tmp_path, reply="I'm sorry, I don't have that information. " + HANDOFF_OFFER)
+    _, final = turn(a, "what is the daily ATM withdrawal limit on a debit card?")
+    assert final["route"] == "answer" and final["status"] == "fallback" and final["text"].endswith("[1]")
+    assert final["guard"]["model_declined"] is True
+
+
+def test_unanswerable_question_gets_dont_know_with_contact_and_no_model_call(
+    kb, tmp_path, monkeypatch
+) -> None:
+    from dataclasses import replace
+
+    a = make(kb, tmp_path)
+    real = kb.retrieve
+    monkeypatch.setattr(kb, "retrieve", lambda q, **kw: replace(real(q, **kw), answerable=False))
     _, final = turn(a, "what is the fee for a cashier's check on a sunday in alaska")
-    assert final["route"] == "dont_know"
+    assert final["route"] == "dont_know" and a.backend.requests == []
     assert final["text"].startswith(DONT_KNOW) and "1-800-555-0100" in final["text"]
     assert final["text"].count(HANDOFF_OFFER) == 1
 

@@ -14,12 +14,21 @@ import yaml
 ROOT = Path(__file__).resolve().parents[2]
 DIALOGUES = sorted((ROOT / "tests" / "dialogues").glob("*.yaml"))
 CASES = [(f.stem, d) for f in DIALOGUES for d in yaml.safe_load(f.read_text(encoding="utf-8"))["dialogues"]]
+# A dialogue marked `known_failure: "<reason>"` documents a gap of the current system; it runs as xfail.
+PARAMS = [
+    pytest.param(g, d, id=d["id"], marks=[pytest.mark.xfail(reason=d["known_failure"], strict=False)])
+    if d.get("known_failure")
+    else pytest.param(g, d, id=d["id"])
+    for g, d in CASES
+]
 REFUSAL_WORDS = ("can't", "cannot", "can not", "unable", "don't have that information", "not able")
 
 
 def test_there_are_enough_dialogues_in_every_group() -> None:
     groups = {g for g, _ in CASES}
     assert len(CASES) >= 40 and len(groups) == 10
+    passing = [d for _, d in CASES if not d.get("known_failure")]
+    assert len(passing) >= 40, "at least 40 dialogues must pass outright"
 
 
 @pytest.mark.parametrize("script", ["tests/dialogues/check_dialogues.py", "bot/eval/data/check_questions.py"])
@@ -94,7 +103,7 @@ def check_turn(expect: dict, events: list[dict]) -> list[str]:
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize(("group", "dialogue"), CASES, ids=[d["id"] for _, d in CASES])
+@pytest.mark.parametrize(("group", "dialogue"), PARAMS)
 def test_dialogue(assistant, group: str, dialogue: dict) -> None:
     session = f"dlg-{dialogue['id']}"
     failures = []
