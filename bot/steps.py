@@ -116,8 +116,10 @@ def policy_step(state: TurnState, *, kb) -> TurnState:
     state.wants_human = bool(HUMAN_REQUEST.search(state.text))
     if state.wants_human:
         state.settle("handoff", "")
-    elif d.safety_doc and state.signals.risk.category in SAFETY_QUERIES and (
-        state.signals.risk.level == "high" or state.signals.risk.category in {"hardship", "complaint"}
+    elif (
+        d.safety_doc
+        and state.signals.risk.category in SAFETY_QUERIES
+        and (state.signals.risk.level == "high" or state.signals.risk.category in {"hardship", "complaint"})
     ):
         # The documented route, quoted: safety steps for high risk; the support line for hardship; the
         # complaints route for complaints. A person is offered.
