@@ -38,6 +38,7 @@ def build_parser() -> argparse.ArgumentParser:
     v = sub.add_parser("eval", help="evaluate the base LM vs the fine-tuned adapter on held-out documents")
     v.add_argument("--json", action="store_true")
     v.add_argument("--limit", type=int, default=0, help="evaluate only the first N questions")
+    v.add_argument("--max-unanswerable", type=int, default=0, help="cap the unanswerable questions (0 = all)")
     v.add_argument(
         "--adapter", type=Path, default=None, help="adapter folder (default bot/models/lm-adapter)"
     )

@@ -28,7 +28,7 @@ from bot.prompts import DEFAULT_PASSAGES, DONT_KNOW, build_messages
 
 from .data import DEFAULT_OUT, read_jsonl
 
-MAX_NEW_TOKENS = 120
+MAX_NEW_TOKENS = 96
 PERPLEXITY_ROWS = 100  # reference answers scored for perplexity (first N of heldout_rows.jsonl)
 TARGETS = {
     "gold_fact_gain_points": 25.0,
@@ -113,7 +113,9 @@ def score(questions: list[dict], shown: list[list], replies: list[str]) -> dict:
     }
 
 
-def evaluate(adapter: Path | None = None, limit: int = 0, progress: bool = True) -> dict:
+def evaluate(
+    adapter: Path | None = None, limit: int = 0, progress: bool = True, max_unanswerable: int = 0
+) -> dict:
     from bot.llm.config import LLMConfig
     from bot.llm.local import TransformersBackend
     from knowledge import KnowledgeBase
@@ -125,6 +127,9 @@ def evaluate(adapter: Path | None = None, limit: int = 0, progress: bool = True)
         else []
     )
     ref_rows = ref_rows[:PERPLEXITY_ROWS]
+    if max_unanswerable:  # keep every answerable question, cap the unanswerable ones (CPU time)
+        una = [q for q in questions if not q["answerable"]][:max_unanswerable]
+        questions = [q for q in questions if q["answerable"]] + una
     if limit:
         questions, ref_rows = questions[:limit], ref_rows[:limit]
     kb = KnowledgeBase.open(build_if_missing=True, progress=progress)
@@ -172,7 +177,9 @@ def evaluate(adapter: Path | None = None, limit: int = 0, progress: bool = True)
 
 
 def main(args: argparse.Namespace) -> int:
-    report = evaluate(args.adapter, args.limit, progress=not args.json)
+    report = evaluate(
+        args.adapter, args.limit, progress=not args.json, max_unanswerable=args.max_unanswerable
+    )
     if args.json:
         print(json.dumps(report, indent=2))
         return 0
