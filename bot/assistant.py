@@ -38,7 +38,7 @@ from .guards.output_guard import StreamingVerifier
 from .guards.pii import contact_allowlist, mask_pii
 from .llm import BackendError, GenerationRequest, GenerationStats
 from .policy_text import CONTACT_QUERY, EMPATHY, HANDOFF_CREATED, MODEL_DOWN_NOTE, NEGATIVE_HANDOFF
-from .prompts import DONT_KNOW, HANDOFF_OFFER, passage_body
+from .prompts import DONT_KNOW, HANDOFF_OFFER, passage_body, says_dont_know
 from .safety import quote
 from .steps import (
     TERMINAL,
@@ -64,12 +64,7 @@ class Parts:
 
 
 def _is_decline(sentence: str) -> bool:
-    low = sentence.lower().replace("\u2019", "'")
-    return (
-        "don't have that information" in low
-        or "do not have that information" in low
-        or sentence.strip() == HANDOFF_OFFER
-    )
+    return says_dont_know(sentence) or sentence.strip() == HANDOFF_OFFER
 
 
 def _src(n: int, p, text: bool = False) -> dict:
@@ -250,7 +245,7 @@ class Assistant:
             declined = False
         if declined and not citations(body):
             state.route = "dont_know"
-            contact = quote(self.kb, *CONTACT_QUERY, max_sentences=1)
+            contact = self._contact()
             state.passages = contact.passages
             if HANDOFF_OFFER not in state.suffix:
                 state.suffix.append(HANDOFF_OFFER)
@@ -269,10 +264,7 @@ class Assistant:
 
     def _handoff_turn(self, state: TurnState) -> Iterator[dict]:
         ticket = self._create_ticket(state.session_id, "customer asked for a person", state)
-        contact = quote(self.kb, *CONTACT_QUERY, max_sentences=1)
-        state.passages = contact.passages
-        ref = f"#{ticket}" if ticket is not None else "pending"
-        state.reply = " ".join([HANDOFF_CREATED.format(ref=ref), contact.text])
+        state.reply, state.passages = self._handoff_text(ticket)
         yield {"type": "handoff", "offered": True, "ticket": ticket, "reason": "customer asked for a person"}
 
     def _create_ticket(self, session_id: str, reason: str, state: TurnState | None = None) -> int | None:
@@ -297,16 +289,24 @@ class Assistant:
     def handoff(self, session_id: str, reason: str = "customer pressed 'talk to a person'") -> dict:
         """Create a handoff ticket for the session (the UI's button, the CLI's /handoff)."""
         ticket = self._create_ticket(session_id, reason)
-        contact = quote(self.kb, *CONTACT_QUERY, max_sentences=1)
-        ref = f"#{ticket}" if ticket is not None else "pending"
+        text, passages = self._handoff_text(ticket)
         return {
             "type": "handoff",
             "offered": True,
             "ticket": ticket,
             "reason": reason,
-            "text": " ".join([HANDOFF_CREATED.format(ref=ref), contact.text]),
-            "sources": [_src(n, p) for n, p in enumerate(contact.passages, 1)],
+            "text": text,
+            "sources": [_src(n, p) for n, p in enumerate(passages, 1)],
         }
+
+    def _contact(self):
+        """How to reach customer service, quoted and cited from the contact page."""
+        return quote(self.kb, *CONTACT_QUERY, max_sentences=1)
+
+    def _handoff_text(self, ticket: int | None) -> tuple[str, list]:
+        contact = self._contact()
+        ref = f"#{ticket}" if ticket is not None else "pending"
+        return " ".join([HANDOFF_CREATED.format(ref=ref), contact.text]), contact.passages
 
     def feedback(self, turn_id: int, rating: int, comment: str = "") -> int:
         if self.store is None:
@@ -335,9 +335,7 @@ class Assistant:
             timings_ms=state.timings_ms,
             guard={**guard, "route": state.route},
             tool_results=state.tool_outputs,
-            citations=[
-                {k: v for k, v in _src(n, p).items()} for n, p in enumerate(state.passages, 1) if n in cited
-            ],
+            citations=[_src(n, p) for n, p in enumerate(state.passages, 1) if n in cited],
         )
         t0 = time.perf_counter()
         turn_id = self.store.record_turn(rec)

@@ -24,6 +24,7 @@ SYSTEM_PROMPT = (
 DONT_KNOW = "I'm sorry, I don't have that information."
 HANDOFF_OFFER = "Would you like me to connect you with a member of our team?"
 DONT_KNOW_REPLY = f"{DONT_KNOW} {HANDOFF_OFFER}"
+DECLINE_MARKERS = ("don't have that information", "do not have that information")
 
 PASSAGES_HEADER = "Passages:"
 QUESTION_HEADER = "Question:"
@@ -38,6 +39,12 @@ class PassageLike(Protocol):
 
 
 Message = dict[str, str]
+
+
+def says_dont_know(text: str) -> bool:
+    """The text declines in the words the model is taught (curly apostrophes and case ignored)."""
+    low = text.lower().replace("\u2019", "'")
+    return any(m in low for m in DECLINE_MARKERS)
 
 
 def passage_body(text: str, limit: int = MAX_PASSAGE_CHARS) -> str:

@@ -15,7 +15,7 @@ import re
 from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass, field
 
-from .grounding import citations, split_sentences, unsupported_figures
+from .grounding import citations, unsupported_figures
 from .pii import mask_pii
 
 ACTION_CLAIM = re.compile(
@@ -89,21 +89,11 @@ class SentenceChecker:
 
 
 def verify(reply: str, passages: Sequence[str], question: str, allow: Collection[str] = ()) -> Verdict:
-    checker = SentenceChecker(passages, question, allow)
-    kept: list[str] = []
-    v = Verdict("")
-    for sentence in split_sentences(reply):
-        reason = checker.problem(sentence)
-        if reason:
-            v.dropped.append({"sentence": sentence, "reason": reason})
-            continue
-        text, counts = checker.clean(sentence)
-        for k, c in counts.items():
-            v.pii_masked[k] = v.pii_masked.get(k, 0) + c
-        kept.append(text)
-    v.text = " ".join(kept)
-    v.cited = citations(v.text)
-    return v
+    """The whole reply at once: the streaming verifier fed in one piece."""
+    v = StreamingVerifier(passages, question, allow)
+    for _ in v.feed(reply):
+        pass
+    return v.finish()
 
 
 class StreamingVerifier:

@@ -24,7 +24,7 @@ from pathlib import Path
 from tqdm import tqdm
 
 from bot.guards.grounding import citations, contains_fact, figures, unsupported_figures
-from bot.prompts import DEFAULT_PASSAGES, DONT_KNOW, build_messages
+from bot.prompts import DEFAULT_PASSAGES, build_messages, says_dont_know
 
 from .data import DEFAULT_OUT, read_jsonl
 
@@ -35,12 +35,7 @@ TARGETS = {
     "hallucinated_figures_ratio_max": 1 / 3,
     "unanswerable_declined_min": 0.80,
 }
-DECLINE_MARKERS = ("don't have that information", "do not have that information")
-
-
-def declined(reply: str) -> bool:
-    r = reply.lower().replace("\u2019", "'")
-    return any(m in r for m in DECLINE_MARKERS) or DONT_KNOW.lower() in r
+declined = says_dont_know  # DONT_KNOW itself contains the first marker
 
 
 def generate_all(backend, prompts: list[list[dict]], workers: int = 16) -> tuple[list[str], float]:
