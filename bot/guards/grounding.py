@@ -17,7 +17,6 @@ from dataclasses import dataclass
 _CITATION = re.compile(r"\[(\d{1,2})\]")
 _PHONE = re.compile(r"(?:\+?1[\s.-]?)?\(?\b\d{3}\)?[\s.-]\d{3}[\s.-]\d{4}\b")
 _NUMBER = re.compile(r"(?<![\w.])[$£€]?\d+(?:[,.]\d+)*(?:\s?%)?")
-_SENTENCE = re.compile(r"(?<=[.!?])\s+(?=[A-Z\[(\"'$0-9])")
 
 
 @dataclass(frozen=True)
@@ -83,10 +82,6 @@ def citations(reply: str) -> list[int]:
         if n not in seen:
             seen.append(n)
     return seen
-
-
-def split_sentences(text: str) -> list[str]:
-    return [s for s in _SENTENCE.split(text.strip()) if s.strip()]
 
 
 def normalise(text: str) -> str:
