@@ -139,12 +139,18 @@ class Assistant:
             self.sentiments.pop(session_id, None)
 
     # -- the turn ----------------------------------------------------------------------------------
-    def respond(self, session_id: str | None, text: Any) -> Iterator[dict]:
+    def respond(self, session_id: str | None, text: Any, channel: str | None = None) -> Iterator[dict]:
+        """One turn as stream events. `channel` (cli, widget, openai, gradio, ...) is recorded with the
+        session; None means the configured default (BOT_CHANNEL)."""
         session_id = (str(session_id).strip()[:64] if session_id else "") or uuid.uuid4().hex
         t_start = time.perf_counter()
         hist = self._history(session_id)
         state = TurnState(
-            session_id, text, history=list(hist), recent_sentiments=list(self.sentiments[session_id])
+            session_id,
+            text,
+            history=list(hist),
+            recent_sentiments=list(self.sentiments[session_id]),
+            channel=(channel or self.cfg.channel)[:32],
         )
         state = self.chain.invoke(state)
         for name, out in state.tool_outputs.items():
@@ -325,7 +331,7 @@ class Assistant:
             user_text=state.text or "",
             reply_text=mask_pii(reply, allow=self.allow).text,
             status=state.status,
-            channel=self.cfg.channel,
+            channel=state.channel,
             risk_category=sig.risk.category if sig else None,
             risk_level=sig.risk.level if sig else None,
             sentiment=sig.sentiment.label if sig else None,

@@ -5,9 +5,10 @@ what to fix. The LM backend has its own settings (bot/llm/config.py, `BOT_LLM_*`
 
 from __future__ import annotations
 
-import os
-from dataclasses import MISSING, dataclass, field, fields
+from dataclasses import dataclass, field
 from typing import Any
+
+from knowledge import env_values
 
 
 def _f(default: Any, description: str) -> Any:
@@ -44,20 +45,7 @@ class BotConfig:
 
     @classmethod
     def from_env(cls, **overrides: Any) -> BotConfig:
-        values: dict[str, Any] = {}
-        for f in fields(cls):
-            raw = os.environ.get(f"BOT_{f.name.upper()}")
-            if raw is None:
-                continue
-            default = None if f.default is MISSING else f.default
-            try:
-                if isinstance(default, bool):
-                    values[f.name] = raw.strip().lower() in {"1", "true", "yes", "on"}
-                elif isinstance(default, int):
-                    values[f.name] = int(raw)
-                else:
-                    values[f.name] = raw
-            except ValueError as exc:
-                raise BotConfigError(f"BOT_{f.name.upper()}={raw!r} is not a valid number") from exc
+        """Defaults, then `BOT_<FIELD>` environment variables, then explicit overrides."""
+        values = env_values(cls, "BOT_", BotConfigError)
         values.update({k: v for k, v in overrides.items() if v is not None})
         return cls(**values)

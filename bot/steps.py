@@ -46,6 +46,7 @@ TERMINAL = {"rejected", "refused", "safety", "dont_know", "handoff"}
 class TurnState:
     session_id: str
     raw: Any
+    channel: str = "cli"  # where the turn came from: cli, widget, openai, gradio
     history: list[tuple[str, str]] = field(default_factory=list)  # (user, reply), masked, oldest first
     recent_sentiments: list[str] = field(default_factory=list)
     guarded: GuardedInput | None = None
@@ -175,7 +176,7 @@ def prompt_step(state: TurnState, *, backend, max_new_tokens: int, history_turns
     if state.route in TERMINAL:
         return state
     history = state.history[-history_turns:] if history_turns else []
-    window = getattr(backend, "context_window", 8192) if hasattr(backend, "model") else 8192
+    window = backend.context_window
     while True:
         msgs: list[dict] = []
         for user, reply in history:

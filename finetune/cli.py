@@ -39,6 +39,7 @@ def build_parser() -> argparse.ArgumentParser:
     v.add_argument("--json", action="store_true")
     v.add_argument("--limit", type=int, default=0, help="evaluate only the first N questions")
     v.add_argument("--max-unanswerable", type=int, default=0, help="cap the unanswerable questions (0 = all)")
+    v.add_argument("--no-cache", action="store_true", help="regenerate replies even if cached")
     v.add_argument(
         "--adapter", type=Path, default=None, help="adapter folder (default bot/models/lm-adapter)"
     )

@@ -10,9 +10,11 @@ from __future__ import annotations
 
 import importlib.util
 import os
-from dataclasses import MISSING, dataclass, field, fields, replace
+from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any
+
+from .env import env_values
 
 PACKAGE_DIR = Path(__file__).resolve().parent
 DEFAULT_DOCS_DIR = PACKAGE_DIR / "docs"
@@ -115,30 +117,10 @@ class KnowledgeConfig:
     @classmethod
     def from_env(cls, **overrides: Any) -> KnowledgeConfig:
         """Defaults, then `KNOWLEDGE_<FIELD>` environment variables, then explicit overrides."""
-        values: dict[str, Any] = {}
-        for f in fields(cls):
-            raw = os.environ.get(f"KNOWLEDGE_{f.name.upper()}")
-            if raw is None:
-                continue
-            values[f.name] = _parse(f.name, raw, None if f.default is MISSING else f.default)
+        values = env_values(cls, "KNOWLEDGE_", ConfigError)
         values.update({k: v for k, v in overrides.items() if v is not None})
         return cls(**values)
 
     @classmethod
     def describe(cls) -> dict[str, str]:
         return {f.name: f.metadata.get("description", "") for f in fields(cls)}
-
-
-def _parse(name: str, raw: str, default: Any) -> Any:
-    try:
-        if isinstance(default, bool):
-            return raw.strip().lower() in {"1", "true", "yes", "on"}
-        if isinstance(default, int):
-            return int(raw)
-        if isinstance(default, float):
-            return float(raw)
-    except ValueError as exc:
-        raise ConfigError(
-            f"KNOWLEDGE_{name.upper()}={raw!r} is not a valid {type(default).__name__}"
-        ) from exc
-    return raw

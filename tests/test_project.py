@@ -86,6 +86,16 @@ def test_package_boundaries() -> None:
     for path in (ROOT / "finetune").rglob("*.py"):  # finetune formats text with the serving prompts
         if path.name == "data.py" and path.parent.name == "lm":
             assert "bot" in _imports(path)
+    for path in (ROOT / "bot").rglob("*.py"):  # bot uses knowledge through its public API only
+        tree = ast.parse(path.read_text())
+        deep = [
+            n.module for n in ast.walk(tree)
+            if isinstance(n, ast.ImportFrom) and n.level == 0 and (n.module or "").startswith("knowledge.")
+        ] + [
+            a.name for n in ast.walk(tree) if isinstance(n, ast.Import)
+            for a in n.names if a.name.startswith("knowledge.")
+        ]  # fmt: skip
+        assert not deep, f"{path} imports {deep}: use `from knowledge import ...`"
     faiss_users = {p.name for p in (ROOT / "knowledge").rglob("*.py") if "faiss" in _imports(p)}
     assert faiss_users <= {"faiss_index.py", "bench.py"}, faiss_users
 

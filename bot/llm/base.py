@@ -68,6 +68,9 @@ class ContextOverflowError(BackendError):
 class ChatBackend(Protocol):
     name: str
 
+    @property
+    def context_window(self) -> int: ...
+
     def warm_up(self) -> ChatBackend: ...
 
     def stream(self, request: GenerationRequest, stats: GenerationStats | None = None) -> Iterator[str]: ...

@@ -4,9 +4,11 @@ variables override the defaults. Validation says what to fix."""
 from __future__ import annotations
 
 import os
-from dataclasses import MISSING, dataclass, field, fields
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+
+from knowledge import env_values
 
 
 def _cache() -> Path:
@@ -46,6 +48,9 @@ class LLMConfig:
     base_url: str = _f("", "OpenAI-compatible server, e.g. http://localhost:8000/v1 (vLLM, TGI, llama.cpp).")
     api_key: str = _f("", "Bearer token for the server, if it needs one.")
     server_model: str = _f("default", "Model name sent to the server.")
+    context_window: int = _f(
+        8192, "Context window (tokens) of the server's model; the local backend reads its model's config."
+    )
     timeout_s: float = _f(30.0, "Seconds to wait for the server to send the next bytes.")
     retries: int = _f(2, "Retries on connection errors, 429 and 5xx before giving up.")
     threads: int = _f(0, "CPU threads for torch; 0 = torch's default.")
@@ -60,6 +65,8 @@ class LLMConfig:
             raise LLMConfigError(f"device={self.device!r}: choose auto, cpu or cuda")
         if self.dtype not in {"auto", "float32", "bfloat16", "int8"}:
             raise LLMConfigError(f"dtype={self.dtype!r}: choose auto, float32, bfloat16 or int8")
+        if self.context_window < 256:
+            raise LLMConfigError(f"context_window={self.context_window}: a model needs at least 256 tokens")
         if self.max_batch < 1:
             raise LLMConfigError("max_batch must be >= 1")
         if self.timeout_s <= 0 or self.retries < 0:
@@ -75,15 +82,7 @@ class LLMConfig:
 
     @classmethod
     def from_env(cls, **overrides: Any) -> LLMConfig:
-        values: dict[str, Any] = {}
-        for f in fields(cls):
-            raw = os.environ.get(f"BOT_LLM_{f.name.upper()}")
-            if raw is None:
-                continue
-            default = None if f.default is MISSING else f.default
-            try:
-                values[f.name] = type(default)(raw) if isinstance(default, int | float) else raw
-            except ValueError as exc:
-                raise LLMConfigError(f"BOT_LLM_{f.name.upper()}={raw!r} is not a valid number") from exc
+        """Defaults, then `BOT_LLM_<FIELD>` environment variables, then explicit overrides."""
+        values = env_values(cls, "BOT_LLM_", LLMConfigError)
         values.update({k: v for k, v in overrides.items() if v is not None})
         return cls(**values)

@@ -16,13 +16,19 @@ class FakeBackend:
         self,
         reply: str | Callable[[GenerationRequest], str] = "I don't have that information.",
         delay_s: float = 0.0,
+        window: int = 8192,
     ) -> None:
+        self.window = window
         self.reply = reply
         self.delay_s = delay_s
         self.requests: list[GenerationRequest] = []
 
     def warm_up(self) -> FakeBackend:
         return self
+
+    @property
+    def context_window(self) -> int:
+        return self.window
 
     def count_tokens(self, messages: Sequence[Message]) -> int:
         return sum(len(m["content"].split()) + 4 for m in messages)

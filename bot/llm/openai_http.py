@@ -36,6 +36,10 @@ class OpenAICompatibleBackend:
     def warm_up(self) -> OpenAICompatibleBackend:
         return self
 
+    @property
+    def context_window(self) -> int:
+        return self.cfg.context_window
+
     def count_tokens(self, messages: Sequence[Message]) -> int:
         return sum(len(m["content"]) // 4 + 4 for m in messages)  # estimate: the server owns the tokenizer
 

@@ -133,7 +133,7 @@ def create_app(assistant: Any, settings: WebSettings | None = None) -> FastAPI:
         body = await read_json(request, WidgetChat, settings.max_body_bytes)
         session = body.session_id or os.urandom(16).hex()
         limits["session"].check(session, "conversation")
-        turn = runner.start(session, body.message)
+        turn = runner.start(session, body.message, channel="widget")
         return StreamingResponse(
             _widget_stream(turn, session),
             media_type="text/event-stream",

@@ -129,7 +129,7 @@ class ChatHandlers:
             return
         yield self._out(history, "", session, turns, {}, None)
         text, tools, sources, final, offered = "", {}, [], None, False
-        for ev in self.assistant.respond(session, message):
+        for ev in self.assistant.respond(session, message, channel="gradio"):
             kind = ev["type"]
             if kind == "token":
                 text = f"{text} {ev['text']}".strip()

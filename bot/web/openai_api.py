@@ -120,7 +120,7 @@ def make_router(runner: Any, settings: Any, limits: dict[str, Any]) -> APIRouter
         text = last_user_text(body.messages)
         session = session_from(request, body.user) or uuid.uuid4().hex
         limits["session"].check(session, "conversation")
-        turn = runner.start(session, text)
+        turn = runner.start(session, text, channel="openai")
         cid, created = f"chatcmpl-{uuid.uuid4().hex[:24]}", int(time.time())
         headers = {"X-Session-Id": session}
         if not body.stream:

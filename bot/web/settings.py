@@ -5,10 +5,10 @@ bot/config.py (`BOT_*`); this file knows nothing about models or the database.""
 
 from __future__ import annotations
 
-import json
-import os
-from dataclasses import MISSING, dataclass, field, fields
+from dataclasses import dataclass, field, fields
 from typing import Any
+
+from knowledge import env_values
 
 
 def _f(default: Any, description: str) -> Any:
@@ -96,36 +96,6 @@ class WebSettings:
 
     @classmethod
     def from_env(cls, environ: dict[str, str] | None = None, **overrides: Any) -> WebSettings:
-        env = os.environ if environ is None else environ
-        values: dict[str, Any] = {}
-        for f in fields(cls):
-            name = f"BOT_WEB_{f.name.upper()}"
-            raw = env.get(name)
-            if raw is None:
-                continue
-            default = f.default if f.default is not MISSING else f.default_factory()  # type: ignore[misc]
-            values[f.name] = _parse(name, raw, default)
+        values = env_values(cls, "BOT_WEB_", WebSettingsError, environ)
         values.update({k: v for k, v in overrides.items() if v is not None})
         return cls(**values)
-
-
-def _parse(name: str, raw: str, default: Any) -> Any:
-    try:
-        if isinstance(default, bool):
-            if raw.strip().lower() not in {"1", "true", "yes", "on", "0", "false", "no", "off", ""}:
-                raise ValueError(raw)
-            return raw.strip().lower() in {"1", "true", "yes", "on"}
-        if isinstance(default, int):
-            return int(raw)
-        if isinstance(default, float):
-            return float(raw)
-        if isinstance(default, tuple):
-            return tuple(x.strip() for x in raw.split(",") if x.strip())
-        if isinstance(default, dict):
-            value = json.loads(raw)
-            if not isinstance(value, dict):
-                raise ValueError("expected a JSON object")
-            return value
-    except (ValueError, json.JSONDecodeError) as exc:
-        raise WebSettingsError(f"{name}={raw!r} is not valid: {exc}") from exc
-    return raw

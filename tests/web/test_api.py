@@ -175,3 +175,21 @@ def test_unknown_routes_and_methods_are_json(client) -> None:
     assert_error(client.get("/api/nothing-here"), 404, "not_found")
     assert_error(client.get("/v1/embeddings"), 404, "not_found")
     assert_error(client.get("/api/chat", headers={"X-Widget-Key": SITE_KEY}), 405, "method_not_allowed")
+
+
+def test_each_front_end_records_its_channel(client, server) -> None:
+    from sqlalchemy import select
+    from sqlalchemy.orm import Session
+
+    from bot.storage.models import ChatSession
+
+    widget_turn(client, QUESTION, "ch-widget")
+    r = client.post(
+        "/v1/chat/completions",
+        json={"model": "fernhollow-assistant", "messages": [{"role": "user", "content": QUESTION}]},
+        headers={**AUTH, "X-Session-Id": "ch-openai"},
+    )
+    assert r.status_code == 200, r.text
+    with Session(server.app.state.assistant.store.engine) as db:
+        rows = dict(db.execute(select(ChatSession.id, ChatSession.channel)).all())
+    assert rows["ch-widget"] == "widget" and rows["ch-openai"] == "openai"
