@@ -32,7 +32,7 @@ from typing import Any
 from langchain_core.runnables import RunnableLambda
 
 from .config import BotConfig
-from .extractive import best_sentences
+from .extractive import best_evidence
 from .guards.grounding import citations
 from .guards.output_guard import StreamingVerifier
 from .guards.pii import contact_allowlist, mask_pii
@@ -257,12 +257,12 @@ class Assistant:
                 state.suffix.append(HANDOFF_OFFER)
             yield f"{DONT_KNOW} {contact.text}"
         elif not citations(body):
-            extract = best_sentences(state.text, state.passages[0].text) if state.passages else ""
+            extract = best_evidence(state.text, [p.text for p in state.passages], self._encode)
             note = MODEL_DOWN_NOTE + " " if guard.get("backend_error") else ""
             state.status = "fallback"
             guard["fallback"] = "model down" if guard.get("backend_error") else "no verified, cited sentence"
             if extract:
-                yield f"{note}{extract} [1]"
+                yield f"{note}{extract}"
         state.timings_ms["verify"] = round((time.perf_counter() - t1) * 1e3, 2)
 
     def _handoff_reason(self, state: TurnState) -> str:
@@ -304,6 +304,10 @@ class Assistant:
             "text": text,
             "sources": [_src(n, p) for n, p in enumerate(passages, 1)],
         }
+
+    def _encode(self, texts: list[str]):
+        """Unit-normalised embeddings with the knowledge base's embedder (the extract's sentence ranker)."""
+        return self.kb.embedder.encode(texts)
 
     def _contact(self):
         """How to reach customer service, quoted and cited from the contact page."""

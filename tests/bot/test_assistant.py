@@ -4,6 +4,7 @@ the failure modes (model down, database read-only)."""
 
 from __future__ import annotations
 
+import re
 import sqlite3
 
 import pytest
@@ -46,6 +47,11 @@ def turn(a: Assistant, text, session="s1") -> tuple[list[dict], dict]:
     return events, events[-1]
 
 
+def ends_cited(text: str) -> bool:
+    """A cited extract: passage sentences, each ending with its passage number, e.g. "... [2]."."""
+    return re.search(r"\[[1-9]\]\.$", text) is not None
+
+
 def passage_reply(request) -> str:
     """Quote the first figure-bearing line of passage [1], cited: a well-behaved model."""
     user = request.messages[-1]["content"]
@@ -72,7 +78,7 @@ def test_invented_figure_is_removed_and_extract_replaces_it(kb, tmp_path) -> Non
     a = make(kb, tmp_path, reply="The monthly fee is $987.65 [1].")
     _, final = turn(a, "what is the monthly fee on Everyday Checking?")
     assert "$987.65" not in final["text"]
-    assert final["status"] == "fallback" and final["text"].endswith("[1]")
+    assert final["status"] == "fallback" and ends_cited(final["text"])
     assert final["guard"]["dropped"][0]["reason"].startswith("unsupported figure")
 
 
@@ -86,7 +92,7 @@ def test_claimed_account_action_is_removed(kb, tmp_path) -> None:
 def test_model_decline_is_overruled_when_retrieval_finds_an_answer(kb, tmp_path) -> None:
     a = make(kb, tmp_path, reply="I'm sorry, I don't have that information. " + HANDOFF_OFFER)
     _, final = turn(a, "what is the daily ATM withdrawal limit on a debit card?")
-    assert final["route"] == "answer" and final["status"] == "fallback" and final["text"].endswith("[1]")
+    assert final["route"] == "answer" and final["status"] == "fallback" and ends_cited(final["text"])
     assert final["guard"]["model_declined"] is True
 
 
@@ -203,7 +209,7 @@ def test_model_down_falls_back_to_a_cited_extract(kb, tmp_path) -> None:
 
     a = make(kb, tmp_path, reply=Down())
     _, final = turn(a, "what is the daily ATM limit on a debit card?")
-    assert final["status"] == "fallback" and final["text"].endswith("[1]")
+    assert final["status"] == "fallback" and ends_cited(final["text"])
     assert "server unreachable" in final["guard"]["backend_error"]
 
 

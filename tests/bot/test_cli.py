@@ -11,6 +11,8 @@ from pathlib import Path
 
 import pytest
 
+from bot.guards.grounding import citations
+
 ROOT = Path(__file__).resolve().parents[2]
 pytestmark = pytest.mark.slow
 
@@ -36,7 +38,7 @@ def test_ask_json_cites_the_documents(env) -> None:
     )
     assert proc.returncode == 0, proc.stderr
     out = json.loads(proc.stdout.strip().splitlines()[-1])
-    assert "[1]" in out["text"] and out["route"] in {"answer", "safety"}
+    assert citations(out["text"]) and out["route"] in {"answer", "safety"}
     assert out["sources"][0]["url"].startswith("https://www.fernhollowbank.example/help/")
     assert set(out["tools"]) == {"sentiment", "risk", "banking_intent"}
     assert isinstance(out["turn_id"], int) and out["timings_ms"]["total"] > 0

@@ -11,6 +11,8 @@ from pathlib import Path
 import pytest
 import yaml
 
+from bot.guards.grounding import citations
+
 ROOT = Path(__file__).resolve().parents[2]
 DIALOGUES = sorted((ROOT / "tests" / "dialogues").glob("*.yaml"))
 CASES = [(f.stem, d) for f in DIALOGUES for d in yaml.safe_load(f.read_text(encoding="utf-8"))["dialogues"]]
@@ -86,7 +88,7 @@ def check_turn(expect: dict, events: list[dict]) -> list[str]:
             "did not say it doesn't know",
         )
     if expect.get("cited"):
-        need(bool(sources) and "[1]" in text, "no citation")
+        need(any(1 <= n <= len(sources) for n in citations(text)), "no citation")
     if "cites_doc" in expect:
         need(
             any(s["doc_id"] == expect["cites_doc"] for s in sources), f"no citation of {expect['cites_doc']}"
