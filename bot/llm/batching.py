@@ -50,8 +50,9 @@ class BatchingEngine:
             if isinstance(i, int) and i >= 0
         }
         self.pad_id = tokenizer.pad_token_id if tokenizer.pad_token_id is not None else min(self.eos_ids)
-        self.batches = 0
-        self.batch_sizes: list[int] = []
+        self.batches = 0  # runs of the decode loop
+        self.batch_sizes: list[int] = []  # size of each prefill group (the first of a run, then each join)
+        self.joined = 0  # requests that joined a batch already decoding
         self._worker = threading.Thread(target=self._loop, name="batching-engine", daemon=True)
         self._worker.start()
 
@@ -90,11 +91,21 @@ class BatchingEngine:
                         job.out.put(exc)
                         job.out.put(_DONE)
 
-    def _run(self, jobs: list[_Job]) -> None:
+    def _take_waiting(self, room: int) -> list[_Job]:
+        jobs: list[_Job] = []
+        while len(jobs) < room:
+            try:
+                jobs.append(self.queue.get_nowait())
+            except queue.Empty:
+                break
+        return jobs
+
+    def _prefill(self, jobs: list[_Job]) -> tuple[Any, Any, Any, Any]:
+        """Left-padded prompts of `jobs` through the model: (cache, attention mask, last positions, first
+        tokens). The first tokens are chosen and emitted here."""
         import torch
         from transformers import DynamicCache
 
-        self.batches += 1
         self.batch_sizes.append(len(jobs))
         device = self.model.device
         width = max(len(j.prompt_ids) for j in jobs)
@@ -105,30 +116,85 @@ class BatchingEngine:
             mask[row, width - len(job.prompt_ids) :] = 1
         ids, mask = ids.to(device), mask.to(device)
         positions = (mask.cumsum(-1) - 1).clamp(min=0)
+        cache = DynamicCache()
+        out = self.model(
+            input_ids=ids,
+            attention_mask=mask,
+            position_ids=positions,
+            past_key_values=cache,
+            use_cache=True,
+            logits_to_keep=1,
+        )
+        nxt = self._choose(jobs, out.logits[:, -1, :].float())
+        self._emit(jobs, nxt)
+        return out.past_key_values, mask, positions[:, -1:], nxt
+
+    @staticmethod
+    def _merge(a: tuple, b: tuple) -> tuple:
+        """Two running groups as one batch: caches and masks left-padded to the same length, then stacked."""
+        import torch
+        import torch.nn.functional as F
+
+        (c1, m1, p1, n1), (c2, m2, p2, n2) = a, b
+        length = max(m1.shape[1], m2.shape[1])
+
+        def pad(t, n: int):  # (batch, heads, seq, dim): add n masked slots on the left of seq
+            return F.pad(t, (0, 0, n, 0)) if n else t
+
+        d1, d2 = length - m1.shape[1], length - m2.shape[1]
+        for l1, l2 in zip(c1.layers, c2.layers, strict=True):
+            l1.keys = torch.cat([pad(l1.keys, d1), pad(l2.keys, d2)])
+            l1.values = torch.cat([pad(l1.values, d1), pad(l2.values, d2)])
+        mask = torch.cat([F.pad(m1, (d1, 0)), F.pad(m2, (d2, 0))])
+        return c1, mask, torch.cat([p1, p2]), torch.cat([n1, n2])
+
+    def _run(self, jobs: list[_Job]) -> None:
+        """Continuous batching: rows leave the batch when they finish and waiting requests join it at the
+        next decode step (their prompts prefilled as a group, then merged), so a new conversation does not
+        wait for the running batch to end."""
+        import torch
+
+        self.batches += 1
+        device = self.model.device
+        active = list(jobs)
         with torch.inference_mode():
-            out = self.model(
-                input_ids=ids,
-                attention_mask=mask,
-                position_ids=positions,
-                past_key_values=DynamicCache(),
-                use_cache=True,
-                logits_to_keep=1,
-            )
+            cache, mask, last, nxt = self._prefill(active)
             while True:
-                nxt = self._choose(jobs, out.logits[:, -1, :].float())
-                self._emit(jobs, nxt)
-                if all(j.finished for j in jobs):
-                    break
-                positions = positions[:, -1:] + 1
-                mask = torch.cat([mask, torch.ones((len(jobs), 1), dtype=mask.dtype, device=device)], dim=1)
+                keep = [i for i, j in enumerate(active) if not j.finished]
+                if len(keep) < len(active):
+                    if not keep:
+                        active = []
+                    else:
+                        idx = torch.tensor(keep, device=device)
+                        cache.batch_select_indices(idx)
+                        mask, last, nxt = mask[idx], last[idx], nxt[idx.cpu()]
+                        active = [active[i] for i in keep]
+                new = self._take_waiting(self.max_batch - len(active))
+                if new:
+                    self.joined += len(new) if active else 0
+                    group = self._prefill(new)
+                    if active:
+                        cache, mask, last, nxt = self._merge((cache, mask, last, nxt), group)
+                    else:
+                        cache, mask, last, nxt = group
+                    active += new
+                    jobs.extend(new)  # the caller reports a failure to every job it holds
+                    continue  # drop rows that finished at their first token before decoding
+                if not active:
+                    return
+                last = last + 1
+                mask = torch.cat([mask, torch.ones((len(active), 1), dtype=mask.dtype, device=device)], dim=1)
                 out = self.model(
                     input_ids=nxt.view(-1, 1).to(device),
                     attention_mask=mask,
-                    position_ids=positions,
-                    past_key_values=out.past_key_values,
+                    position_ids=last,
+                    past_key_values=cache,
                     use_cache=True,
                     logits_to_keep=1,
                 )
+                cache = out.past_key_values
+                nxt = self._choose(active, out.logits[:, -1, :].float())
+                self._emit(active, nxt)
 
     def _choose(self, jobs: list[_Job], logits: Any) -> Any:
         import torch

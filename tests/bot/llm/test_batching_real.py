@@ -4,6 +4,7 @@ gets its own text (identical to running it alone, greedy), and a failing batch d
 from __future__ import annotations
 
 import threading
+import time
 
 import pytest
 
@@ -71,3 +72,34 @@ def test_engine_survives_a_failing_batch(backend: TransformersBackend, monkeypat
         generate(backend, _req("hi"))
     monkeypatch.undo()
     assert generate(backend, _req("Name a colour."))
+
+
+def test_a_late_request_joins_the_running_batch_and_matches_its_solo_run(
+    backend: TransformersBackend,
+) -> None:
+    long = GenerationRequest(
+        [{"role": "user", "content": "Write a long story about a bank."}], max_new_tokens=60
+    )
+    short = _req(PROMPTS[0])
+    solo_long, solo_short = generate(backend, long), generate(backend, short)
+    joined_before = backend.engine.joined
+    started = threading.Event()
+    done: dict[str, float] = {}
+    out: dict[str, str] = {}
+
+    def run_long() -> None:
+        pieces = []
+        for piece in backend.stream(long):
+            pieces.append(piece)
+            started.set()
+        out["long"], done["long"] = "".join(pieces), time.perf_counter()
+
+    t = threading.Thread(target=run_long)
+    t.start()
+    assert started.wait(60)
+    out["short"], done["short"] = generate(backend, short), time.perf_counter()
+    t.join(120)
+    assert out == {"long": solo_long, "short": solo_short}  # same greedy text as alone
+    assert (
+        backend.engine.joined > joined_before and done["short"] < done["long"]
+    )  # did not wait for the batch
