@@ -4,9 +4,11 @@ behind each other on the CPU.
 A worker thread takes the waiting requests (up to `max_batch`, gathering for at most `max_wait_ms` after the
 first), left-pads their prompts, runs one prefill and then one decode step per token for the whole batch
 with a shared KV cache, and streams each row's new text to its caller as soon as it is decoded. A row stops
-at end-of-turn, `max_new_tokens` or a stop string; the batch ends when every row has stopped, and requests
-that arrived meanwhile form the next batch. Greedy rows are deterministic; sampled rows use their own seeded
-generator. Errors reach every caller of the failed batch; the worker keeps serving.
+at end-of-turn, `max_new_tokens` or a stop string and leaves the batch. Continuous batching: requests that
+arrive while a batch decodes are prefilled as a group and join it at the next step (their KV cache
+left-padded to the batch's length), so a new conversation's first token does not wait for the others to
+finish. Greedy rows are deterministic and give the same text as alone; sampled rows use their own seeded
+generator. Errors reach every caller in the failed batch; the worker keeps serving.
 """
 
 from __future__ import annotations
@@ -38,8 +40,19 @@ class _Job:
 
 
 class BatchingEngine:
-    def __init__(self, model: Any, tokenizer: Any, *, max_batch: int = 16, max_wait_ms: float = 10.0) -> None:
+    def __init__(
+        self,
+        model: Any,
+        tokenizer: Any,
+        *,
+        max_batch: int = 16,
+        max_wait_ms: float = 10.0,
+        join_running: bool = True,
+    ) -> None:
+        """`join_running=False` restores batch-at-a-time serving (requests that arrive while a batch decodes
+        wait for it to end); the benchmark uses it as the baseline for continuous batching."""
         self.model = model
+        self.join_running = join_running
         self.tokenizer = tokenizer
         self.max_batch = max_batch
         self.max_wait_s = max_wait_ms / 1000
@@ -169,7 +182,7 @@ class BatchingEngine:
                         cache.batch_select_indices(idx)
                         mask, last, nxt = mask[idx], last[idx], nxt[idx.cpu()]
                         active = [active[i] for i in keep]
-                new = self._take_waiting(self.max_batch - len(active))
+                new = self._take_waiting(self.max_batch - len(active)) if self.join_running else []
                 if new:
                     self.joined += len(new) if active else 0
                     group = self._prefill(new)

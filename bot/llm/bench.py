@@ -2,9 +2,10 @@
 baselines measured in the same run: plain `model.generate` and the memory-bandwidth bound (bytes of
 weights read per token vs the machine's measured read bandwidth).
 
-Figures: time to first token and tokens/s for one stream (float32, bfloat16, int8), and aggregate
-tokens/s at 1, 4 and 16 concurrent conversations through the batching engine. Prints a summary and,
-with --json, the raw figures. Measures; asserts nothing.
+Figures: time to first token and tokens/s for one stream (float32, bfloat16, int8), aggregate tokens/s at
+1, 4 and 16 concurrent conversations through the batching engine, and (first dtype) staggered arrivals,
+16 requests 0.5 s apart, served with continuous batching vs batch-at-a-time (`join_running=False`) in the
+same run. Prints a summary and, with --json, the raw figures. Measures; asserts nothing.
 """
 
 from __future__ import annotations
@@ -92,7 +93,57 @@ def backend_stream(backend: Any, n: int, concurrency: int = 1) -> dict[str, floa
     }
 
 
-def run(n_tokens: int = 64, dtypes: tuple[str, ...] = ("float32", "bfloat16", "int8")) -> dict[str, Any]:
+def staggered(backend: Any, n_tokens: int, requests: int = 16, gap_s: float = 0.5) -> dict[str, Any]:
+    """Requests arriving `gap_s` apart: time to first token and per-request time, continuous batching vs
+    batch-at-a-time, on the same loaded model."""
+    from .base import GenerationRequest, GenerationStats
+    from .batching import BatchingEngine
+
+    def one_mode(join: bool) -> dict[str, float]:
+        engine = BatchingEngine(backend.model, backend.tokenizer, max_batch=16, join_running=join)
+        ttft: list[float] = []
+        total: list[float] = []
+
+        def one(i: int) -> None:
+            msgs = [{"role": "user", "content": f"Question {i}: what does a savings account pay?"}]
+            prompt = backend.encode(msgs)["input_ids"][0].tolist()
+            stats, t0 = GenerationStats(), time.perf_counter()
+            for _ in engine.submit(GenerationRequest(msgs, max_new_tokens=n_tokens), prompt, stats):
+                pass
+            ttft.append(stats.time_to_first_token_s)
+            total.append(time.perf_counter() - t0)
+
+        threads, t0 = [], time.perf_counter()
+        for i in range(requests):
+            threads.append(threading.Thread(target=one, args=(i,)))
+            threads[-1].start()
+            time.sleep(gap_s)
+        for t in threads:
+            t.join()
+        s = sorted(ttft)
+        return {
+            "ttft_s_p50": round(statistics.median(s), 3),
+            "ttft_s_p95": round(s[min(len(s) - 1, int(0.95 * (len(s) - 1) + 0.5))], 3),
+            "request_s_p50": round(statistics.median(total), 3),
+            "wall_s": round(time.perf_counter() - t0, 2),
+        }
+
+    cont, batch = one_mode(True), one_mode(False)
+    return {
+        "requests": requests,
+        "gap_s": gap_s,
+        "continuous": cont,
+        "batch_at_a_time": batch,
+        "ttft_p50_ratio": round(batch["ttft_s_p50"] / max(cont["ttft_s_p50"], 1e-6), 1),
+    }
+
+
+def run(
+    n_tokens: int = 64,
+    dtypes: tuple[str, ...] = ("float32", "bfloat16", "int8"),
+    requests: int = 16,
+    gap_s: float = 0.5,
+) -> dict[str, Any]:
     import torch
 
     from .config import LLMConfig
@@ -123,6 +174,8 @@ def run(n_tokens: int = 64, dtypes: tuple[str, ...] = ("float32", "bfloat16", "i
         row["concurrent"] = [backend_stream(backend, n_tokens, c) for c in (1, 4, 16)]
         single = row["concurrent"][0]["aggregate_tokens_per_s"]
         row["aggregate_16_vs_single"] = round(row["concurrent"][-1]["aggregate_tokens_per_s"] / single, 2)
+        if dtype == dtypes[0]:
+            report["staggered"] = {"dtype": dtype, **staggered(backend, n_tokens, requests, gap_s)}
         report["dtypes"][dtype] = row
         del backend
     return report
@@ -143,6 +196,14 @@ def summary(r: dict[str, Any]) -> str:
         agg = ", ".join(f"{c['concurrency']}: {c['aggregate_tokens_per_s']}" for c in row["concurrent"])
         lines.append(
             f"          aggregate tok/s by concurrency {agg} (16 vs 1: x{row['aggregate_16_vs_single']})"
+        )
+    if "staggered" in r:
+        st = r["staggered"]
+        c, b = st["continuous"], st["batch_at_a_time"]
+        lines.append(
+            f"staggered ({st['requests']} requests {st['gap_s']} s apart, {st['dtype']}): time to first token "
+            f"p50/p95 {c['ttft_s_p50']}/{c['ttft_s_p95']} s continuous vs {b['ttft_s_p50']}/{b['ttft_s_p95']} s "
+            f"batch-at-a-time (x{st['ttft_p50_ratio']}); request p50 {c['request_s_p50']} vs {b['request_s_p50']} s"
         )
     return "\n".join(lines)
 

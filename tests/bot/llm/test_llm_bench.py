@@ -14,10 +14,13 @@ def test_bandwidth_is_measured() -> None:
 
 
 def test_bench_reports_ratios() -> None:
-    r = run(n_tokens=4, dtypes=("float32",))
+    r = run(n_tokens=4, dtypes=("float32",), requests=4, gap_s=0.05)
     row = r["dtypes"]["float32"]
     assert 400 < row["weight_mb"] < 700 and row["bandwidth_bound_tokens_per_s"] > 0
     assert row["plain_generate"]["tokens_per_s"] > 0 and row["speedup_vs_plain_generate"] > 0
     assert [c["concurrency"] for c in row["concurrent"]] == [1, 4, 16]
     assert row["concurrent"][-1]["tokens"] == 16 * 4
     assert "aggregate tok/s by concurrency" in summary(r)
+    st = r["staggered"]
+    assert st["requests"] == 4 and st["continuous"]["ttft_s_p50"] > 0 and st["batch_at_a_time"]["wall_s"] > 0
+    assert "batch-at-a-time" in summary(r)
