@@ -80,6 +80,24 @@ def real_kb(tmp_path_factory):
     return KnowledgeBase.open(cfg)
 
 
+@pytest.fixture(scope="session")
+def sample_kb(tmp_path_factory):
+    """The sample library indexed with the deterministic hashing embedder, no query adapter and no scope
+    model, a low no-answer threshold (built once per test session; tests only read it)."""
+    from knowledge import HashingEmbedder, KnowledgeBase, KnowledgeConfig
+
+    cfg = KnowledgeConfig(
+        docs_dir=SAMPLE_DOCS,
+        index_dir=tmp_path_factory.mktemp("sample") / "index",
+        query_adapter="none",
+        scope_model="none",
+        no_answer_threshold=0.05,
+    )
+    emb = HashingEmbedder(dim=256)
+    KnowledgeBase.build(cfg, emb, progress=False)
+    return KnowledgeBase.open(cfg, emb)
+
+
 @pytest.fixture
 def copy_of_sample_docs(tmp_path: Path) -> Path:
     d = tmp_path / "sample-docs"

@@ -16,23 +16,11 @@ from bot.llm import BackendError, FakeBackend
 from bot.policy_text import ADVICE_DISCLAIMER, EMPTY_REPLY, INJECTION_REPLY
 from bot.prompts import DONT_KNOW, HANDOFF_OFFER, SYSTEM_PROMPT
 from bot.storage import Store
-from knowledge import HashingEmbedder, KnowledgeBase, KnowledgeConfig
-
-from ..conftest import SAMPLE_DOCS
 
 
-@pytest.fixture(scope="module")
-def kb(tmp_path_factory):
-    cfg = KnowledgeConfig(
-        docs_dir=SAMPLE_DOCS,
-        index_dir=tmp_path_factory.mktemp("akb") / "index",
-        query_adapter="none",
-        scope_model="none",
-        no_answer_threshold=0.05,
-    )
-    emb = HashingEmbedder(dim=256)
-    KnowledgeBase.build(cfg, emb, progress=False)
-    return KnowledgeBase.open(cfg, emb)
+@pytest.fixture
+def kb(sample_kb):
+    return sample_kb
 
 
 def make(kb, tmp_path, reply="The fee is $5 a month [1].", **cfg) -> Assistant:

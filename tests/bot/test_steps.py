@@ -21,23 +21,12 @@ from bot.steps import (
     rewrite_step,
 )
 from bot.tools import make_tools
-from knowledge import HashingEmbedder, KnowledgeBase, KnowledgeConfig
-
-from ..conftest import SAMPLE_DOCS
+from knowledge import KnowledgeBase
 
 
-@pytest.fixture(scope="module")
-def kb(tmp_path_factory):
-    cfg = KnowledgeConfig(
-        docs_dir=SAMPLE_DOCS,
-        index_dir=tmp_path_factory.mktemp("steps") / "index",
-        query_adapter="none",
-        scope_model="none",
-        no_answer_threshold=0.05,
-    )
-    emb = HashingEmbedder(dim=256)
-    KnowledgeBase.build(cfg, emb, progress=False)
-    return KnowledgeBase.open(cfg, emb)
+@pytest.fixture
+def kb(sample_kb):
+    return sample_kb
 
 
 @pytest.fixture

@@ -22,9 +22,7 @@ from bot.config import BotConfig
 from bot.llm import FakeBackend
 from bot.storage import Store
 from bot.web import WebSettings
-from knowledge import HashingEmbedder, KnowledgeBase, KnowledgeConfig
-
-from ..conftest import SAMPLE_DOCS
+from knowledge import KnowledgeBase
 
 SITE_KEY = "test-site-key"
 API_KEY = "sk-test-123"
@@ -40,20 +38,6 @@ def passage_reply(request) -> str:
     block = user.split("[1] ", 1)[1].split("\n\n")[0].split("\n")[1:]
     line = next((x for x in block if any(c.isdigit() for c in x)), block[0] if block else "")
     return f"{line.rstrip('.')} [1]."
-
-
-@pytest.fixture(scope="session")
-def web_kb(tmp_path_factory) -> KnowledgeBase:
-    cfg = KnowledgeConfig(
-        docs_dir=SAMPLE_DOCS,
-        index_dir=tmp_path_factory.mktemp("webkb") / "index",
-        query_adapter="none",
-        scope_model="none",
-        no_answer_threshold=0.05,
-    )
-    emb = HashingEmbedder(dim=256)
-    KnowledgeBase.build(cfg, emb, progress=False)
-    return KnowledgeBase.open(cfg, emb)
 
 
 def make_assistant(
@@ -120,7 +104,7 @@ ServerFactory = Callable[..., LiveServer]
 
 
 @pytest.fixture(scope="module")
-def serve(web_kb, tmp_path_factory) -> Iterator[ServerFactory]:
+def serve(sample_kb, tmp_path_factory) -> Iterator[ServerFactory]:
     """`serve(settings=..., reply=..., delay_s=..., gradio=False)` -> a started LiveServer (stopped at the end
     of the module)."""
     from bot.web.api import create_app
@@ -134,7 +118,7 @@ def serve(web_kb, tmp_path_factory) -> Iterator[ServerFactory]:
         gradio: bool = False,
     ) -> LiveServer:
         db = tmp_path_factory.mktemp("webdb") / "web.db"
-        assistant = make_assistant(web_kb, db, reply, delay_s)
+        assistant = make_assistant(sample_kb, db, reply, delay_s)
         settings = settings or test_settings()
         app = create_app(assistant, settings)
         if gradio:
