@@ -66,6 +66,7 @@ class BatchingEngine:
         self.batches = 0  # runs of the decode loop
         self.batch_sizes: list[int] = []  # size of each prefill group (the first of a run, then each join)
         self.joined = 0  # requests that joined a batch already decoding
+        self.cancelled = 0  # requests whose caller stopped reading before the end (their rows are dropped)
         self._worker = threading.Thread(target=self._loop, name="batching-engine", daemon=True)
         self._worker.start()
 
@@ -79,21 +80,31 @@ class BatchingEngine:
             job.generator = torch.Generator().manual_seed(request.seed if request.seed is not None else 0)
         stats.prompt_tokens = len(prompt_ids)
         self.queue.put(job)
-        while True:
-            item = job.out.get()
-            if item is _DONE:
-                return
-            if isinstance(item, BaseException):
-                raise BackendError(f"generation failed: {type(item).__name__}: {item}") from item
-            yield item
+        try:
+            while True:
+                item = job.out.get()
+                if item is _DONE:
+                    return
+                if isinstance(item, BaseException):
+                    raise BackendError(f"generation failed: {type(item).__name__}: {item}") from item
+                yield item
+        finally:
+            if not job.finished:  # the caller stopped reading (client gone): free its row at the next step
+                job.stats.finish_reason = "cancelled"
+                job.finished = True
+                self.cancelled += 1
 
     def _loop(self) -> None:
         while True:
             jobs = [self.queue.get()]
+            if jobs[0].finished:  # cancelled while waiting
+                continue
             deadline = time.perf_counter() + self.max_wait_s
             while len(jobs) < self.max_batch:
                 try:
-                    jobs.append(self.queue.get(timeout=max(0.0, deadline - time.perf_counter())))
+                    job = self.queue.get(timeout=max(0.0, deadline - time.perf_counter()))
+                    if not job.finished:
+                        jobs.append(job)
                 except queue.Empty:
                     break
             try:
@@ -108,9 +119,11 @@ class BatchingEngine:
         jobs: list[_Job] = []
         while len(jobs) < room:
             try:
-                jobs.append(self.queue.get_nowait())
+                job = self.queue.get_nowait()
             except queue.Empty:
                 break
+            if not job.finished:
+                jobs.append(job)
         return jobs
 
     def _prefill(self, jobs: list[_Job]) -> tuple[Any, Any, Any, Any]:

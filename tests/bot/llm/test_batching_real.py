@@ -103,3 +103,23 @@ def test_a_late_request_joins_the_running_batch_and_matches_its_solo_run(
     assert (
         backend.engine.joined > joined_before and done["short"] < done["long"]
     )  # did not wait for the batch
+
+
+def test_an_abandoned_stream_frees_its_row_and_the_engine_carries_on(backend: TransformersBackend) -> None:
+    """A client that disconnects closes its stream: the row is marked cancelled and leaves the batch at the
+    next decode step instead of decoding to max_new_tokens."""
+    solo = generate(backend, _req(PROMPTS[2]))
+    cancelled_before = backend.engine.cancelled
+    stats = GenerationStats()
+    stream = backend.stream(
+        GenerationRequest(
+            [{"role": "user", "content": "Write a long story about a bank."}], max_new_tokens=200
+        ),
+        stats,
+    )
+    assert next(stream) and next(stream)
+    stream.close()
+    assert stats.finish_reason == "cancelled" and backend.engine.cancelled == cancelled_before + 1
+    time.sleep(0.5)
+    assert stats.completion_tokens < 200  # decoding stopped long before the limit
+    assert generate(backend, _req(PROMPTS[2])) == solo
