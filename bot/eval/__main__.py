@@ -11,7 +11,7 @@ import tempfile
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(prog="python -m bot.eval", description="Evaluate the assistant end to end.")
     p.add_argument("--json", action="store_true", help="print the full report as JSON")
-    p.add_argument("--limit", type=int, default=0, help="first N items of each set (0 = all)")
+    p.add_argument("--limit", type=int, default=0, help="N items spread evenly over each set (0 = all)")
     p.add_argument("--workers", type=int, default=8, help="turns run at once")
     p.add_argument("--concurrency", type=int, default=8, help="sessions at once for the latency run")
     p.add_argument("--no-baseline", action="store_true", help="skip the plain LangChain chain")

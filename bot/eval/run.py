@@ -46,6 +46,13 @@ def declined(text: str) -> bool:
     return says_dont_know(text) or REFUSAL in text.lower().replace("\u2019", "'")
 
 
+def spread(rows: list, limit: int) -> list:
+    """`limit` items spread evenly over `rows` (a set's kinds and documents come in blocks); all if 0."""
+    if not limit or limit >= len(rows):
+        return list(rows)
+    return [rows[i * len(rows) // limit] for i in range(limit)]
+
+
 def pct(values: list[float], q: float) -> float:
     if not values:
         return 0.0
@@ -121,7 +128,7 @@ def evaluate(
     from .baseline import build_chain, run_baseline
 
     def cap(rows: list[dict]) -> list[dict]:
-        return rows[:limit] if limit else rows
+        return spread(rows, limit)
 
     qs = read(DATA / "questions.jsonl")
     answerable = cap([q for q in qs if q["answerable"]])

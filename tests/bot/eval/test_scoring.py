@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from bot.eval.run import declined, pct, score_answers
+from bot.eval.run import declined, pct, score_answers, spread
 from finetune.lm.evaluate import score
 
 SRC = {"text": "Outgoing domestic wire: $25 online, $30 in a branch.", "doc_id": "fee-schedule"}
@@ -50,3 +50,10 @@ def test_lm_eval_score() -> None:
     r = score(qs, shown, ["Online it is $35 [1].", "It will be sunny and 75 degrees."])
     assert r["gold_fact_rate"] == 0.0 and r["unanswerable_declined"] == 0.0
     assert r["hallucinated_figures"] == 2 and r["citation_accuracy"] == 1.0  # right passage, wrong figure
+
+
+def test_limit_spreads_over_the_whole_set() -> None:
+    rows = [{"kind": k, "i": i} for k in "abcd" for i in range(10)]  # kinds in blocks, as in the data
+    picked = spread(rows, 8)
+    assert len(picked) == 8 and {r["kind"] for r in picked} == set("abcd")
+    assert spread(rows, 0) == rows and spread(rows, 100) == rows
