@@ -32,7 +32,7 @@ from typing import Any
 from langchain_core.runnables import RunnableLambda
 
 from .config import BotConfig
-from .extractive import best_evidence
+from .extractive import CachedEncoder, best_evidence
 from .guards.grounding import citations
 from .guards.output_guard import StreamingVerifier
 from .guards.pii import contact_allowlist, mask_pii
@@ -86,6 +86,7 @@ class Assistant:
             parts.store,
         )
         self.tools = {t.name: t for t in make_tools(self.classifiers)}
+        self._encoder = CachedEncoder(lambda texts: self.kb.embedder.encode(texts))
         self.memory: OrderedDict[str, deque] = OrderedDict()
         self.sentiments: dict[str, deque] = {}
         self.lock = threading.Lock()
@@ -108,6 +109,8 @@ class Assistant:
                     backend=self.backend,
                     max_new_tokens=self.cfg.max_new_tokens,
                     history_turns=self.cfg.history_turns,
+                    encode=self._encode,
+                    focus=self.cfg.focus_sentences,
                 ),
                 name="prompt",
             )
@@ -306,8 +309,9 @@ class Assistant:
         }
 
     def _encode(self, texts: list[str]):
-        """Unit-normalised embeddings with the knowledge base's embedder (the extract's sentence ranker)."""
-        return self.kb.embedder.encode(texts)
+        """Unit-normalised embeddings with the knowledge base's embedder (the sentence ranker of the prompt's
+        focus and of the extract), sentences remembered across turns."""
+        return self._encoder(texts)
 
     def _contact(self):
         """How to reach customer service, quoted and cited from the contact page."""

@@ -10,6 +10,8 @@ from typing import Any
 
 from knowledge import env_values
 
+from .prompts import FOCUS_SENTENCES
+
 
 def _f(default: Any, description: str) -> Any:
     return field(default=default, metadata={"description": description})
@@ -29,6 +31,11 @@ class BotConfig:
     )
     history_turns: int = _f(4, "Earlier exchanges kept in the prompt (trimmed oldest-first to fit).")
     passages: int = _f(3, "Passages retrieved and shown to the model per turn.")
+    focus_sentences: int = _f(
+        FOCUS_SENTENCES,
+        "Best sentences of each passage the model is shown, best first; 0 = whole passages (for a larger "
+        "model behind BOT_LLM_URL). The committed adapter was trained with the default.",
+    )
     max_new_tokens: int = _f(160, "Most tokens the model writes per reply.")
     channel: str = _f("cli", "Recorded with each new session: cli, web, widget or api.")
     record: bool = _f(True, "Write turns to the database.")
@@ -40,6 +47,8 @@ class BotConfig:
             raise BotConfigError("history_turns must be within 0..50")
         if not 1 <= self.passages <= 10:
             raise BotConfigError("passages must be within 1..10")
+        if not 0 <= self.focus_sentences <= 50:
+            raise BotConfigError("focus_sentences must be within 0..50 (0 = whole passages)")
         if not 16 <= self.max_new_tokens <= 2048:
             raise BotConfigError("max_new_tokens must be within 16..2048")
 

@@ -3,6 +3,11 @@ are and cited with their passage numbers. The assistant answers with this when t
 of the model's sentences survives the output guard, or when the model declines a question the retrieval
 says the library answers. It never writes text that is not in a passage.
 
+It also focuses the prompt: `focus_passages` keeps each passage's FOCUS_SENTENCES best sentences, best
+first, so the model reads ~920 instead of ~2,160 characters of passages and the answer usually opens its
+passage. On the 284 answerable bot/eval questions the focused top-3 passages still hold every gold fact for
+88.4% of questions (95.1% for the whole passages; 4 sentences: 91.2% at 1,190 characters).
+
 A sentence's score: cosine similarity of its embedding with the question's (when an encoder is given), plus
 0.05 per shared word, plus 0.08 when the question asks for a figure (how much, rate, fee, limit, when, ...)
 and the sentence holds one, minus 0.02 per rank of its passage. The weights were set once, by reading
@@ -15,6 +20,8 @@ anywhere in the three passages) is 94.7%.
 from __future__ import annotations
 
 import re
+import threading
+from collections import OrderedDict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
@@ -23,8 +30,7 @@ import numpy as np
 from knowledge import tokenize
 
 from .guards.grounding import figures
-from .passage_text import sentences
-from .prompts import passage_body
+from .prompts import FOCUS_SENTENCES, PassageLike, shown_sentences
 
 FIGURE_QUESTION = re.compile(
     r"\b(how much|how many|how long|how soon|how often|how late|what time|when|rates?|fees?|costs?|charges?|"
@@ -45,12 +51,7 @@ class Evidence:
 
 def rank_sentences(question: str, passages: Sequence[str], encode: Encoder | None = None) -> list[Evidence]:
     """Every sentence of the passages (as the prompt shows them), best first."""
-    found = [
-        (n, s)
-        for n, text in enumerate(passages, start=1)
-        for s in sentences(passage_body(text))
-        if len(s) > 1
-    ]
+    found = [(n, s) for n, text in enumerate(passages, start=1) for s in shown_sentences(text) if len(s) > 1]
     if not found:
         return []
     q_words = set(tokenize(question))
@@ -73,6 +74,62 @@ def rank_sentences(question: str, passages: Sequence[str], encode: Encoder | Non
         for i, (n, s) in enumerate(found)
     ]
     return sorted(scored, key=lambda e: -e.score)
+
+
+class CachedEncoder:
+    """`encode` with a bounded memory of sentence embeddings: the library's sentences recur turn after turn,
+    so a turn only embeds its question and sentences it has not seen (oldest entries evicted first)."""
+
+    def __init__(self, encode: Encoder, max_items: int = 20_000) -> None:
+        self.encode, self.max_items = encode, max_items
+        self.memory: OrderedDict[str, np.ndarray] = OrderedDict()
+        self.lock = threading.Lock()
+
+    def __call__(self, texts: list[str]) -> np.ndarray:
+        with self.lock:
+            missing = list(dict.fromkeys(t for t in texts if t not in self.memory))
+        if missing:
+            vecs = self.encode(missing)
+            with self.lock:
+                for t, v in zip(missing, vecs, strict=True):
+                    self.memory[t] = v
+                while len(self.memory) > self.max_items:
+                    self.memory.popitem(last=False)
+                found = {t: self.memory.get(t) for t in texts}
+            fresh = dict(zip(missing, vecs, strict=True))
+        else:
+            with self.lock:
+                found = {t: self.memory[t] for t in texts}
+            fresh = {}
+        return np.stack([fresh[t] if found[t] is None else found[t] for t in texts])
+
+
+@dataclass(frozen=True)
+class Focused:
+    """A passage as the focused prompt shows it: its best sentences, one per line, best first."""
+
+    title: str
+    section: str
+    text: str
+
+
+def focus_passages(
+    question: str,
+    passages: Sequence[PassageLike],
+    encode: Encoder | None = None,
+    per_passage: int = FOCUS_SENTENCES,
+) -> list[Focused]:
+    """Each passage cut to its `per_passage` best sentences for `question` (ranked by `rank_sentences`),
+    best first, same numbering. `per_passage` 0 keeps the passages whole. Training rows and served prompts
+    both go through here, so the model is trained on what it is shown."""
+    if per_passage <= 0:
+        return [Focused(p.title, p.section, p.text) for p in passages]
+    ranked = rank_sentences(question, [p.text for p in passages], encode)
+    out = []
+    for n, p in enumerate(passages, start=1):
+        best = [e.sentence for e in ranked if e.passage == n][:per_passage]
+        out.append(Focused(p.title, p.section, "\n".join(best)))
+    return out
 
 
 def best_evidence(

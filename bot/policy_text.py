@@ -10,7 +10,7 @@ the documents change. Tests assert the wording that matters.
 
 from __future__ import annotations
 
-from .prompts import DONT_KNOW, HANDOFF_OFFER
+from .prompts import HANDOFF_OFFER
 
 # Where the safety script for each risk category is found: (document, what to look for in it).
 SAFETY_QUERIES = {
@@ -37,6 +37,12 @@ NEGATIVE_HANDOFF = (
 )
 OUT_OF_SCOPE = "I can help with Fernhollow Bank's accounts, cards, loans, transfers and services."
 CONTACT_QUERY = ("contact-us", "customer service phone number and hours")
+# Where a customer can see their own account, for questions the assistant cannot check (quoted, cited).
+ACCOUNT_QUERY = (
+    "online-and-mobile-banking",
+    "check balances and transactions in the Fernhollow Mobile app or online banking; secure message about a "
+    "specific transaction",
+)
 HANDOFF_CREATED = (
     "I've passed your conversation to our team (reference {ref}), and a member of staff will pick it up. "
     "You don't need to repeat anything you've told me."
@@ -53,9 +59,13 @@ TOO_LONG_REPLY = (
 )
 BINARY_REPLY = "I couldn't read that message. Please type your question as plain text."
 MODEL_DOWN_NOTE = "Here is the most relevant part of our documents:"
-NO_PERSONAL_ACCESS = DONT_KNOW  # the assistant cannot see accounts; same words as "don't know"
+NO_ACCOUNT_ACCESS = "I can't see your account, so I can't check that for you; our team can."
+OTHER_INSTITUTION = (
+    "I can only answer questions about Fernhollow Bank's own products and services, not {name}'s."
+)
 
 __all__ = [
+    "ACCOUNT_QUERY",
     "ADVICE_DISCLAIMER",
     "BINARY_REPLY",
     "CONTACT_QUERY",
@@ -66,6 +76,8 @@ __all__ = [
     "INJECTION_REPLY",
     "MODEL_DOWN_NOTE",
     "NEGATIVE_HANDOFF",
+    "NO_ACCOUNT_ACCESS",
+    "OTHER_INSTITUTION",
     "OUT_OF_SCOPE",
     "SAFETY_INTROS",
     "SAFETY_QUERIES",

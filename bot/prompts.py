@@ -3,7 +3,8 @@ retrieved passages are numbered, the "don't know" reply and the handoff offer, a
 (history, passages, question) into chat messages.
 
 `finetune` builds its training conversations with these same constants and `build_messages`, so the model
-is trained on exactly the text it is served. Policy wording (safety scripts, disclaimers) lives in
+is trained on exactly the text it is served. Which sentences of a passage are shown (the focus) is
+chosen in bot/extractive.py, also shared with `finetune`. Policy wording (safety scripts, disclaimers) lives in
 bot/policy_text.py; this module only covers what goes to and comes back from the LM.
 """
 
@@ -12,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Protocol
 
-from .passage_text import clean_passage
+from .passage_text import clean_passage, sentences
 
 SYSTEM_PROMPT = (
     "You are the Fernhollow Bank assistant. Answer the customer's question using only the numbered "
@@ -30,6 +31,9 @@ PASSAGES_HEADER = "Passages:"
 QUESTION_HEADER = "Question:"
 MAX_PASSAGE_CHARS = 900  # a chunk is ~730 characters; longer text is cut at a line end
 DEFAULT_PASSAGES = 3
+# Sentences of each passage the prompt shows, best first (bot/extractive.focus_passages); 0 = whole passages.
+# The committed adapter was trained with this value: change it only together with a retraining.
+FOCUS_SENTENCES = 3
 
 
 class PassageLike(Protocol):
@@ -54,6 +58,13 @@ def passage_body(text: str, limit: int = MAX_PASSAGE_CHARS) -> str:
         return body
     cut = body.rfind("\n", 0, limit)
     return body[: cut if cut > limit // 2 else limit].rstrip()
+
+
+def shown_sentences(text: str) -> list[str]:
+    """The sentences of a passage the prompt shows (within `passage_body`'s limit), split from the raw text
+    so a list stays joined to its lead-in line ("To get pre-approved, you will need: A; B; C.")."""
+    body = passage_body(text).replace("\n", " ")
+    return [s for s in sentences(text) if s[:40] in body or s.split(":")[0][:40] in body]
 
 
 def format_passages(passages: Sequence[PassageLike]) -> str:

@@ -15,20 +15,25 @@ import time
 from dataclasses import dataclass, field
 from typing import Any
 
+from .extractive import focus_passages
 from .guards.input_guard import GuardedInput, guard_input
 from .policy import PolicyDecision, decide
 from .policy_text import (
+    ACCOUNT_QUERY,
     ADVICE_DISCLAIMER,
     BINARY_REPLY,
     CONTACT_QUERY,
     EMPTY_REPLY,
     INJECTION_REPLY,
+    NO_ACCOUNT_ACCESS,
+    OTHER_INSTITUTION,
     OUT_OF_SCOPE,
     SAFETY_INTROS,
     SAFETY_QUERIES,
     TOO_LONG_REPLY,
 )
-from .prompts import DONT_KNOW, HANDOFF_OFFER, build_messages
+from .prompts import DONT_KNOW, FOCUS_SENTENCES, HANDOFF_OFFER, build_messages
+from .question_scope import account_state_question, other_institution
 from .rewrite import rewrite
 from .safety import quote
 
@@ -130,6 +135,12 @@ def policy_step(state: TurnState, *, kb) -> TurnState:
         state.passages = q.passages
         parts = [SAFETY_INTROS[category], q.text, HANDOFF_OFFER]
         state.settle("safety", " ".join(p for p in parts if p))
+    elif not d.safety_doc and (account_state_question(state.text) or other_institution(state.text)):
+        # The documents cannot answer it, whatever retrieval matches (bot/question_scope.py).
+        other = other_institution(state.text)
+        reason = NO_ACCOUNT_ACCESS if other is None else OTHER_INSTITUTION.format(name=other)
+        state.notes.append("other institution" if other else "asks about the customer's own account")
+        _dont_know(state, kb, reason, where=CONTACT_QUERY if other else ACCOUNT_QUERY)
     else:
         if d.safety_doc and state.signals.risk.category in SAFETY_INTROS:
             state.prefix.append(SAFETY_INTROS[state.signals.risk.category])
@@ -159,29 +170,48 @@ def retrieve_step(state: TurnState, *, kb, classifiers, k: int) -> TurnState:
     state.retrieval = res
     state.passages = list(res.passages)
     if not res.answerable:
-        contact = quote(kb, *CONTACT_QUERY, max_sentences=1)
-        state.passages = contact.passages
-        advice = ADVICE_DISCLAIMER in state.suffix
-        parts = [DONT_KNOW, "" if advice else OUT_OF_SCOPE, contact.text, *state.suffix]
-        if HANDOFF_OFFER not in parts:
-            parts.append(HANDOFF_OFFER)
-        state.settle("dont_know", " ".join(p for p in parts if p))
+        _dont_know(state, kb, "" if ADVICE_DISCLAIMER in state.suffix else OUT_OF_SCOPE)
     _timed(state, "retrieve", t0)
     return state
 
 
-def prompt_step(state: TurnState, *, backend, max_new_tokens: int, history_turns: int) -> TurnState:
-    """Chat messages for the model; history is dropped oldest-first until the prompt fits the context
-    window with room for the reply. Passages and the question are never cut."""
+def _dont_know(state: TurnState, kb, reason: str, where: tuple[str, str] = CONTACT_QUERY) -> None:
+    """Settle the turn with "I don't have that information", the reason, where to turn (quoted from the
+    documents, cited: the contact page, or for account questions where the customer can see their account)
+    and the handoff offer."""
+    contact = quote(kb, *where, max_sentences=1 if where == CONTACT_QUERY else 2)
+    if not contact.text and where != CONTACT_QUERY:
+        contact = quote(kb, *CONTACT_QUERY, max_sentences=1)
+    state.passages = contact.passages
+    parts = [DONT_KNOW, reason, contact.text, *state.suffix]
+    if HANDOFF_OFFER not in parts:
+        parts.append(HANDOFF_OFFER)
+    state.settle("dont_know", " ".join(p for p in parts if p))
+
+
+def prompt_step(
+    state: TurnState,
+    *,
+    backend,
+    max_new_tokens: int,
+    history_turns: int,
+    encode=None,
+    focus: int = FOCUS_SENTENCES,
+) -> TurnState:
+    """Chat messages for the model: each passage focused on its `focus` best sentences for the (rewritten)
+    query, ranked with `encode` when given (bot/extractive.focus_passages, as in training); history is
+    dropped oldest-first until the prompt fits the context window with room for the reply. Passages and
+    the question are never cut. `state.passages` keeps the whole passages for the guard and the sources."""
     if state.route in TERMINAL:
         return state
+    shown = focus_passages(state.query or state.text, state.passages, encode, focus)
     history = state.history[-history_turns:] if history_turns else []
     window = backend.context_window
     while True:
         msgs: list[dict] = []
         for user, reply in history:
             msgs += [{"role": "user", "content": user}, {"role": "assistant", "content": reply}]
-        state.messages = build_messages(state.text, state.passages, msgs)
+        state.messages = build_messages(state.text, shown, msgs)
         if not history or backend.count_tokens(state.messages) + max_new_tokens <= window:
             break
         history = history[1:]

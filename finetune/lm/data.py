@@ -4,10 +4,13 @@ documents with the real retriever and the assistant's own prompt (bot/prompts.py
 Each row is `{"messages": [system, (history...), user, assistant], "meta": {...}}`:
 - answer: a training question (knowledge/eval/retrieval_train*.jsonl, phrased many ways), the passages
   retrieval returns for it (distractors included; the gold section's chunk swapped in when retrieval
-  missed it; order sometimes shuffled), and an answer made of the gold passage's sentences closest to the
-  question, each cited `[n]`. Answers copy the documents, so they contain no figure the passages lack.
+  missed it; order sometimes shuffled), each focused on its best sentences for the question as the assistant
+  shows them (bot/extractive.focus_passages), and an answer made of the gold passage's best one or two
+  sentences, best first, each cited `[n]`. Answers copy the documents, so they hold no figure the passages
+  lack.
 - dont_know: out-of-scope questions (knowledge/eval/scope_train*.jsonl, unanswerable) with what retrieval
-  returns for them, and answerable questions shown another topic's passages: the reply is DONT_KNOW_REPLY.
+  returns for them (nothing when its scope model stops them, as in serving), and answerable questions shown
+  another topic's passages: the reply is DONT_KNOW_REPLY.
 - multi_turn: a second question on the same document after an earlier exchange kept as history.
 
 Whole documents (HELD_OUT_DOCS) are held out: none of their chunks appears in any training prompt, and
@@ -29,8 +32,8 @@ from pathlib import Path
 import numpy as np
 from tqdm import tqdm
 
-from bot.passage_text import sentences
-from bot.prompts import DEFAULT_PASSAGES, DONT_KNOW_REPLY, build_messages, passage_body
+from bot.extractive import CachedEncoder, focus_passages, rank_sentences
+from bot.prompts import DEFAULT_PASSAGES, DONT_KNOW_REPLY, FOCUS_SENTENCES, build_messages, shown_sentences
 
 ROOT = Path(__file__).resolve().parents[2]
 EVAL_DIR = ROOT / "knowledge" / "eval"
@@ -70,6 +73,10 @@ class DataConfig:
     # information" to 80% of answerable held-out questions: one fixed reply outweighed the many ways answers
     # begin under greedy decoding. The rows over the share are dropped deterministically (and counted).
     dont_know_share: float = 0.2
+    # Passage sentences shown per passage (bot/extractive.focus_passages), as the assistant serves them.
+    focus: int = FOCUS_SENTENCES
+    # Unanswerable questions the retrieval's scope model stops get "(no passages found)", as in serving.
+    gate_unanswerable: bool = True
     valid_share: float = 0.04
     seed: int = 0
     counts: dict[str, int] = field(default_factory=dict)
@@ -113,18 +120,10 @@ class Builder:
         self.by_section: dict[tuple[str, str], list[int]] = {}
         for i, c in enumerate(self.chunks):
             self.by_section.setdefault((c.doc_id, c.section), []).append(i)
-        # Only sentences the prompt actually shows (passages are cut at MAX_PASSAGE_CHARS).
-        self.sentences = [
-            [x for x in sentences(c.text) if x[:40] in passage_body(c.text).replace("\n", " ")]
-            for c in self.chunks
-        ]
         self.shown_for: dict[str, list[Shown]] = {}  # question id -> passages of its answer row
-        flat = [s for ss in self.sentences for s in ss]
-        vecs = kb.embedder.encode(flat, progress=True)
-        self.sentence_vecs, k = [], 0
-        for ss in self.sentences:
-            self.sentence_vecs.append(vecs[k : k + len(ss)])
-            k += len(ss)
+        # Sentence embeddings, remembered: each row ranks its passages' sentences (focus and answer).
+        self.encode = CachedEncoder(_batched(kb.embedder.encode), max_items=1_000_000)
+        self.encode(list(dict.fromkeys(s for c in self.chunks for s in shown_sentences(c.text))))
 
     def shown(self, i: int) -> Shown:
         c = self.chunks[i]
@@ -135,19 +134,27 @@ class Builder:
         kept = [p for p in res.passages if p.doc_id not in self.held or self.allow_held]
         return [Shown(p.title, p.section, p.text, p.doc_id) for p in kept[: self.cfg.passages]]
 
-    def best_sentences(self, i: int, qvec: np.ndarray) -> tuple[list[str], float]:
-        vecs = self.sentence_vecs[i]
-        if not len(vecs):
+    def retrieve_gated(self, question: str, qvec: np.ndarray) -> list[Shown]:
+        """What the assistant's model would be shown: nothing when the retrieval's scope model says the
+        library does not answer the question (the prompt then reads "(no passages found)")."""
+        res = self.kb.retrieve(question, k=self.cfg.passages + 6, query_vector=qvec)
+        if self.cfg.gate_unanswerable and not res.answerable:
+            return []
+        kept = [p for p in res.passages if p.doc_id not in self.held or self.allow_held]
+        return [Shown(p.title, p.section, p.text, p.doc_id) for p in kept[: self.cfg.passages]]
+
+    def best_sentences(self, i: int, question: str) -> tuple[list[str], float]:
+        """The answer taken from chunk i: its best sentence for the question (as the focused prompt ranks
+        them), and the second best when it scores within 0.05 and both fit in 400 characters; best first,
+        so the answer is usually the first line(s) of its passage in the prompt."""
+        ranked = rank_sentences(question, [self.chunks[i].text], self.encode)
+        if not ranked:
             return [], -1.0
-        sims = vecs @ qvec
-        order = np.argsort(-sims)
-        keep = [int(order[0])]
-        if len(order) > 1 and sims[order[1]] >= sims[order[0]] - 0.05:
-            keep.append(int(order[1]))
-        picked = [self.sentences[i][j] for j in sorted(keep)]
-        if sum(len(s) for s in picked) > 400:
-            picked = [self.sentences[i][int(order[0])]]
-        return picked, float(sims[order[0]])
+        picked = [ranked[0].sentence]
+        close = len(ranked) > 1 and ranked[1].score >= ranked[0].score - 0.05
+        if close and len(ranked[0].sentence) + len(ranked[1].sentence) <= 400:
+            picked.append(ranked[1].sentence)
+        return picked, ranked[0].score
 
     def answer_row(self, q: dict, qvec: np.ndarray) -> dict | None:
         gold_ids = self.by_section.get((q["doc"], q["section"]))
@@ -155,7 +162,7 @@ class Builder:
             return None
         shown = self.retrieve(q["question"], qvec)
         present = [k for k, p in enumerate(shown) if (p.doc_id, p.section) == (q["doc"], q["section"])]
-        candidates = [(i, *self.best_sentences(i, qvec)) for i in gold_ids]
+        candidates = [(i, *self.best_sentences(i, q["question"])) for i in gold_ids]
         gold_i, picked, _ = max(candidates, key=lambda t: t[2])
         if present:
             pos = present[0]
@@ -163,7 +170,7 @@ class Builder:
             match = [i for i in gold_ids if self.chunks[i].text == shown[pos].text]
             if match:
                 gold_i = match[0]
-                picked, _ = self.best_sentences(gold_i, qvec)
+                picked, _ = self.best_sentences(gold_i, q["question"])
         else:
             pos = min(len(shown), self.cfg.passages - 1)
             shown = [*shown[:pos], self.shown(gold_i)]
@@ -179,7 +186,8 @@ class Builder:
         return self.row(q["question"], shown, reply, "answer", q)
 
     def row(self, question: str, shown: list[Shown], reply: str, kind: str, q: dict, history=()) -> dict:
-        messages = build_messages(question, shown, history)
+        focused = focus_passages(question, shown, self.encode, self.cfg.focus)
+        messages = build_messages(question, focused, history)
         messages.append({"role": "assistant", "content": reply})
         meta = {"kind": kind, "id": q.get("id"), "doc": q.get("doc"), "section": q.get("section")}
         meta["passage_docs"] = [p.doc_id for p in shown]
@@ -241,7 +249,7 @@ def build(kb, cfg: DataConfig) -> dict:
         rows.append(r)
         answers[q["id"]] = r
     hard = [
-        b.row(q["question"], b.retrieve(q["question"], v), DONT_KNOW_REPLY, "dont_know", q)
+        b.row(q["question"], b.retrieve_gated(q["question"], v), DONT_KNOW_REPLY, "dont_know", q)
         for q, v in tqdm(list(zip(unanswerable, uvecs, strict=True)), desc="don't-know rows", unit="q")
     ]
     easy: list[dict] = []
@@ -313,6 +321,15 @@ def build(kb, cfg: DataConfig) -> dict:
     }
     (out / "meta.json").write_text(json.dumps(summary, indent=2))
     return summary
+
+
+def _batched(encode):
+    """The embedder's encode with a progress bar for the one large batch (every sentence of the library)."""
+
+    def run(texts: list[str]) -> np.ndarray:
+        return encode(texts, progress=len(texts) > 500)
+
+    return run
 
 
 def _write_jsonl(path: Path, rows: list[dict]) -> None:

@@ -1,5 +1,9 @@
 """`python -m finetune eval [--json]`: the base LM against the fine-tuned one (base + committed adapter) on
-questions about documents held out of fine-tuning, with the same retrieval and the same prompt.
+questions about documents held out of fine-tuning, with the same retrieval and the same prompt as the
+assistant serves: the top passages focused on their best sentences, and "(no passages found)" when the
+retrieval's scope model says the library does not answer. Because that gate decides most unanswerable
+questions before the model does, `unanswerable_declined_passages_shown` also reports the model alone: every
+unanswerable question asked with its top passages shown.
 
 For each model: gold-fact rate (answerable questions whose reply contains every gold fact), hallucinated
 figures (figures in replies that neither the passages nor the question contain: share of figures and
@@ -26,8 +30,9 @@ from pathlib import Path
 
 from tqdm import tqdm
 
+from bot.extractive import CachedEncoder, focus_passages
 from bot.guards.grounding import citations, contains_fact, figures, unsupported_figures
-from bot.prompts import DEFAULT_PASSAGES, build_messages, says_dont_know
+from bot.prompts import DEFAULT_PASSAGES, FOCUS_SENTENCES, build_messages, says_dont_know
 
 from .data import DEFAULT_OUT, read_jsonl
 
@@ -80,6 +85,11 @@ def cached_replies(
     tmp.write_text(json.dumps({"replies": replies, "seconds": seconds}), encoding="utf-8")
     tmp.replace(path)
     return replies, seconds, False
+
+
+def prompt_for(question: str, passages: list, encode) -> list[dict]:
+    """The assistant's prompt: passages focused on their best sentences (bot/extractive.focus_passages)."""
+    return build_messages(question, focus_passages(question, passages, encode, FOCUS_SENTENCES))
 
 
 def perplexity(backend, rows: list[dict]) -> float | None:
@@ -164,9 +174,28 @@ def evaluate(
     if limit:
         questions, ref_rows = questions[:limit], ref_rows[:limit]
     kb = KnowledgeBase.open(build_if_missing=True, progress=progress)
-    shown = [kb.retrieve(q["question"], k=DEFAULT_PASSAGES).passages for q in questions]
-    prompts = [build_messages(q["question"], p) for q, p in zip(questions, shown, strict=True)]
-    report: dict = {"questions": len(questions), "reference_rows": len(ref_rows), "models": {}}
+    encode = CachedEncoder(kb.embedder.encode)
+    results = [kb.retrieve(q["question"], k=DEFAULT_PASSAGES) for q in questions]
+    # As served: nothing is shown when the retrieval's scope model says the library does not answer.
+    shown = [r.passages if r.answerable else [] for r in results]
+    prompts = [prompt_for(q["question"], p, encode) for q, p in zip(questions, shown, strict=True)]
+    # The LM alone: unanswerable questions the scope model stopped, asked again with the top passages shown.
+    forced = [
+        (q, r.passages)
+        for q, r in zip(questions, results, strict=True)
+        if not q["answerable"] and not r.answerable
+    ]
+    prompts += [prompt_for(q["question"], p, encode) for q, p in forced]
+    n_main = len(questions)
+    report: dict = {
+        "questions": len(questions),
+        "reference_rows": len(ref_rows),
+        "stopped_by_scope": {
+            "answerable": sum(q["answerable"] and not p for q, p in zip(questions, shown, strict=True)),
+            "unanswerable": len(forced),
+        },
+        "models": {},
+    }
     samples: dict[str, list[str]] = {}
     for name, adapter_setting in (("base", "none"), ("finetuned", str(adapter) if adapter else "default")):
         cfg = LLMConfig.from_env(adapter=adapter_setting)
@@ -174,8 +203,15 @@ def evaluate(
             raise FileNotFoundError("no adapter to evaluate: train one with `python -m finetune sft`")
         backend = TransformersBackend(cfg)  # loaded on first use
         replies, seconds, from_cache = cached_replies(name, backend, prompts, use_cache)
+        replies, forced_replies = replies[:n_main], replies[n_main:]
+        una_passed = [
+            r for q, p, r in zip(questions, shown, replies, strict=True) if not q["answerable"] and p
+        ]
+        lm_alone = [declined(r) for r in una_passed + forced_replies]
         report["models"][name] = {
             **score(questions, shown, replies),
+            # every unanswerable question with its top passages in the prompt (no scope gate)
+            "unanswerable_declined_passages_shown": round(sum(lm_alone) / max(1, len(lm_alone)), 4),
             "perplexity_heldout_refs": perplexity(backend, ref_rows),
             "generation_seconds": round(seconds, 1),
             "replies_from_cache": from_cache,

@@ -1,10 +1,11 @@
-"""bot.extractive: the cited extract is made of passage sentences only, picked across passages."""
+"""bot.extractive: the cited extract is made of passage sentences only, picked across passages; the prompt's
+focus keeps each passage's best sentences under its own number; sentence embeddings are remembered."""
 
 from __future__ import annotations
 
 import numpy as np
 
-from bot.extractive import best_evidence, rank_sentences
+from bot.extractive import CachedEncoder, Focused, best_evidence, focus_passages, rank_sentences
 from knowledge import HashingEmbedder
 
 PASSAGES = [
@@ -12,6 +13,7 @@ PASSAGES = [
     "The Everyday Checking monthly fee is $5. Premier Checking costs $25 a month.",
     "Branches open Monday to Friday from 9 am.",
 ]
+PASSAGES_AS_OBJECTS = [Focused(t, "s", text) for t, text in zip("ABC", PASSAGES, strict=True)]
 
 
 def test_the_figure_sentence_of_a_later_passage_wins_for_a_figure_question() -> None:
@@ -39,3 +41,36 @@ def test_encoder_similarity_changes_the_ranking() -> None:
 
 def test_no_passages_no_extract() -> None:
     assert best_evidence("anything", []) == "" and best_evidence("anything", ["  \n "]) == ""
+
+
+def test_focus_keeps_each_passages_best_sentences_best_first_and_the_numbering() -> None:
+    emb = HashingEmbedder(dim=256)
+    shown = focus_passages("how much is Premier", PASSAGES_AS_OBJECTS, emb.encode, per_passage=1)
+    assert [p.title for p in shown] == ["A", "B", "C"]  # same passages, same order: citations still map
+    assert shown[1].text == "Premier Checking costs $25 a month."  # its best sentence, the other dropped
+    assert all("\n" not in p.text for p in shown)
+    two = focus_passages("how much is Premier", PASSAGES_AS_OBJECTS, emb.encode, per_passage=2)
+    assert two[1].text.split("\n") == [
+        "Premier Checking costs $25 a month.",
+        "The Everyday Checking monthly fee is $5.",
+    ]
+    whole = focus_passages("anything", PASSAGES_AS_OBJECTS, per_passage=0)
+    assert [p.text for p in whole] == PASSAGES
+
+
+def test_cached_encoder_returns_the_same_vectors_and_embeds_each_text_once() -> None:
+    emb = HashingEmbedder(dim=64)
+    seen: list[str] = []
+
+    def encode(texts: list[str]) -> np.ndarray:
+        seen.extend(texts)
+        return emb.encode(texts)
+
+    cached = CachedEncoder(encode, max_items=3)
+    first = cached(["a b", "c d", "a b"])
+    assert np.allclose(first, emb.encode(["a b", "c d", "a b"])) and seen == ["a b", "c d"]
+    again = cached(["c d", "e f"])
+    assert np.allclose(again, emb.encode(["c d", "e f"])) and seen == ["a b", "c d", "e f"]
+    cached(["g h"])  # over max_items: the oldest ("a b") is forgotten
+    cached(["a b"])
+    assert seen[-1] == "a b" and len(cached.memory) == 3

@@ -3,14 +3,29 @@ next step. Fake classifiers and model, a hashing-embedder index over the sample 
 
 from __future__ import annotations
 
+import re
 from dataclasses import replace
 
 import pytest
 
 from bot.classifiers.fake import FakeClassifiers
 from bot.llm import FakeBackend
-from bot.policy_text import ADVICE_DISCLAIMER, EMPTY_REPLY, INJECTION_REPLY, SAFETY_INTROS
-from bot.prompts import DONT_KNOW, HANDOFF_OFFER, SYSTEM_PROMPT
+from bot.policy_text import (
+    ADVICE_DISCLAIMER,
+    EMPTY_REPLY,
+    INJECTION_REPLY,
+    NO_ACCOUNT_ACCESS,
+    OTHER_INSTITUTION,
+    SAFETY_INTROS,
+)
+from bot.prompts import (
+    DONT_KNOW,
+    FOCUS_SENTENCES,
+    HANDOFF_OFFER,
+    SYSTEM_PROMPT,
+    passage_body,
+    shown_sentences,
+)
 from bot.steps import (
     TurnState,
     classify_step,
@@ -86,6 +101,19 @@ def test_policy_adds_disclaimer_for_advice_and_a_handoff_for_a_person(kb, clf) -
     assert person.route == "handoff" and person.wants_human
 
 
+def test_policy_answers_account_state_and_other_bank_questions_without_retrieval(kb, clf) -> None:
+    mine = through_policy("did my wire to the roofer go through yesterday?", kb, clf)
+    assert mine.route == "dont_know" and mine.reply.startswith(DONT_KNOW)
+    assert NO_ACCOUNT_ACCESS in mine.reply and HANDOFF_OFFER in mine.reply
+    assert mine.passages[0].doc_id == "online-and-mobile-banking" and "in the app" in mine.reply  # cited
+    other = through_policy("What does Capital One charge for an outgoing wire?", kb, clf)
+    assert other.route == "dont_know" and OTHER_INSTITUTION.format(name="Capital One") in other.reply
+    ours = through_policy("Do you charge a fee to receive a wire from Wells Fargo?", kb, clf)
+    assert ours.route == "answer"
+    stolen = through_policy("my card was stolen, did my last payment go through?", kb, clf)
+    assert stolen.route == "safety"  # a risk comes first
+
+
 def test_policy_offers_a_person_after_repeated_negative_turns(kb, clf) -> None:
     once = through_policy("this app is useless", kb, clf)
     assert HANDOFF_OFFER not in once.suffix
@@ -147,4 +175,24 @@ def test_prompt_drops_history_oldest_first_never_the_passages(kb, clf) -> None:
     assert "history trimmed to fit the context window" in s.notes
     assert not any(u.startswith("question 0") for u in users)
     assert any(u.startswith("question 3") for u in users)
-    assert all(p.text[:40] in s.messages[-1]["content"] for p in s.passages)  # passages kept whole
+    assert all(
+        f"[{n}] {p.title} - {p.section}" in s.messages[-1]["content"] for n, p in enumerate(s.passages, 1)
+    )
+
+
+def test_prompt_shows_each_passages_best_sentences_and_keeps_the_whole_passages_for_the_guard(
+    kb, clf
+) -> None:
+    s = _prompt(kb, clf, [], window=8192)
+    user = s.messages[-1]["content"]
+    blocks = re.findall(r"\[(\d)\] [^\n]*\n(.*?)(?=\n\n\[\d\] |\n\nQuestion:)", user, flags=re.S)
+    assert len(blocks) == len(s.passages) == 3
+    for (_, block), p in zip(blocks, s.passages, strict=True):
+        lines = block.split("\n")
+        assert 1 <= len(lines) <= FOCUS_SENTENCES and all(line in shown_sentences(p.text) for line in lines)
+    assert any(len(shown_sentences(p.text)) > FOCUS_SENTENCES for p in s.passages)  # something was cut
+    assert "overdraft" in blocks[0][1].split("\n")[0].lower()  # the best sentence comes first
+    whole = prompt_step(
+        replace(s, messages=[]), backend=FakeBackend(), max_new_tokens=100, history_turns=4, focus=0
+    )
+    assert all(passage_body(p.text) in whole.messages[-1]["content"] for p in s.passages)  # focus 0: whole

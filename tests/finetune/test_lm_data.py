@@ -9,8 +9,8 @@ import re
 
 import pytest
 
-from bot.prompts import DONT_KNOW_REPLY, SYSTEM_PROMPT
-from finetune.lm.data import HELD_OUT_DOCS, DataConfig, build
+from bot.prompts import DONT_KNOW_REPLY, FOCUS_SENTENCES, SYSTEM_PROMPT
+from finetune.lm.data import HELD_OUT_DOCS, Builder, DataConfig, build
 from knowledge import HashingEmbedder, KnowledgeBase, KnowledgeConfig
 
 from ..conftest import SAMPLE_DOCS
@@ -62,3 +62,40 @@ def test_held_out_questions_are_not_trained_on(built) -> None:
     assert held and all(q["question"] not in trained for q in held)
     assert all((not q["answerable"]) or q["doc"] in HELD_OUT_DOCS for q in held)
     assert all(q["gold_facts"] for q in held if q["answerable"])
+
+
+def test_answers_open_their_passage_as_the_focused_prompt_shows_it(built) -> None:
+    """The answer is the cited passage's best sentence, which the focused prompt shows first: the model
+    learns to quote the opening line of the passage that answers."""
+    _, rows = built
+    answers = [r for r in rows["train"] if r["meta"]["kind"] == "answer"]
+    opens = 0
+    for r in answers:
+        user, reply = r["messages"][-2]["content"], r["messages"][-1]["content"]
+        blocks = dict(re.findall(r"\[(\d)\] [^\n]*\n(.*?)(?=\n\n\[\d\] |\n\nQuestion:)", user, flags=re.S))
+        first, n = re.match(r"(.*?) \[(\d)\]", reply).groups()
+        assert len(blocks[n].split("\n")) <= FOCUS_SENTENCES
+        opens += blocks[n].split("\n")[0].startswith(first.strip()[:40])
+    assert answers and opens / len(answers) > 0.95
+
+
+def test_unanswerable_questions_stopped_by_the_scope_gate_show_no_passages(tmp_path) -> None:
+    """With the gate on, a "don't know" row for a question the retrieval stops reads "(no passages found)"
+    (as the assistant would serve it); with it off, the retrieved passages are shown."""
+    cfg = KnowledgeConfig(
+        docs_dir=SAMPLE_DOCS, index_dir=tmp_path / "index", query_adapter="none", scope_model="none",
+        no_answer_threshold=0.99,  # the threshold stops every question
+    )  # fmt: skip
+    emb = HashingEmbedder(dim=256)
+    KnowledgeBase.build(cfg, emb, progress=False)
+    kb = KnowledgeBase.open(cfg, emb)
+    q = {"id": "u1", "question": "can you book me a flight to Rome"}
+    gated = Builder(kb, DataConfig(out_dir=tmp_path / "a")).retrieve_gated(q["question"], None)
+    shown = Builder(kb, DataConfig(out_dir=tmp_path / "b", gate_unanswerable=False)).retrieve_gated(
+        q["question"], None
+    )
+    assert gated == [] and len(shown) == 3
+    row = Builder(kb, DataConfig(out_dir=tmp_path / "c")).row(
+        q["question"], gated, DONT_KNOW_REPLY, "dont_know", q
+    )
+    assert "(no passages found)" in row["messages"][-2]["content"]

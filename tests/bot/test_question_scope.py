@@ -1,0 +1,55 @@
+"""bot/question_scope.py: questions about the customer's own account and about other institutions are
+recognised; product questions that merely say "my" or name another bank as a source of money are not."""
+
+from __future__ import annotations
+
+import pytest
+
+from bot.question_scope import account_state_question, other_institution
+
+ACCOUNT_STATE = [
+    "did my wire to the roofer go through?",
+    "how much do I still owe on my car loan",
+    "what's my credit limit on the gold card",
+    "has the check from my aunt cleared yet",
+    "whats the status of my mortgage application",
+    "why is there a $12.99 charge from netflix on my account",
+    "how many free withdrawals have i used this cycle",
+    "what interest rate did I get on my CD",
+    "Where does my dispute stand? Case 449120.",
+]
+PRODUCT = [
+    "how do I freeze my card in the app",
+    "what happens to my balance if I close my account",
+    "can I transfer money from my Chase account to Fernhollow",
+    "is my money insured if the bank fails",
+    "when is my first car loan payment due",
+    "why was my card declined when I had enough money",
+    "how much is the monthly fee on Everyday Checking",
+    "Do you charge a fee to receive a wire from Wells Fargo?",
+]
+OTHER = [
+    ("What does Capital One charge for an outgoing wire?", "Capital One"),
+    ("venmo instant transfer fee", "venmo"),
+    ("is schwab's checking account free", "schwab"),
+]
+
+
+@pytest.mark.parametrize("text", ACCOUNT_STATE)
+def test_account_state_questions_are_recognised(text: str) -> None:
+    assert account_state_question(text)
+
+
+@pytest.mark.parametrize("text", PRODUCT)
+def test_product_questions_are_not(text: str) -> None:
+    assert not account_state_question(text) and other_institution(text) is None
+
+
+@pytest.mark.parametrize(("text", "name"), OTHER)
+def test_another_institutions_products_are_recognised(text: str, name: str) -> None:
+    assert other_institution(text) == name
+
+
+def test_generic_words_that_are_also_company_names_need_context() -> None:
+    assert other_institution("does a square root calculator exist") is None
+    assert other_institution("what's the Discover card cash back rate") == "Discover"
