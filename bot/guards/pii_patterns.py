@@ -143,7 +143,8 @@ WEAK_CUES = re.compile(
 # A last line "-- Frank" or "— Ana Lima": a signature.
 DASH_SIGNATURE = re.compile(r"[ \t]*(?:--?|–|—|~)[ \t]*")
 # "from"/"to" cues: two name tokens needed (or a known first name and a capitalised surname).
-PAIR_CUES = re.compile(r"\b(?:from|to|by|with|and|paid|pay|sent|send)\b:?[ \t]+")
+# Also an opening bracket right after a number: "to DE89 3704 0044 0532 0130 00 (Klaus Weber)".
+PAIR_CUES = re.compile(r"\b(?:from|to|by|with|and|paid|pay|sent|send)\b:?[ \t]+|(?<=\d)[ \t]*\([ \t]*")
 NAME_CUES = ((STRONG_CUES, "strong"), (MEDIUM_CUES, "medium"), (WEAK_CUES, "weak"), (PAIR_CUES, "pair"))
 _PARTICLES = "van von der den de da del della di dos du le la bin ibn al el ter"
 NAME_PARTICLES = frozenset(_PARTICLES.split())

@@ -418,3 +418,9 @@ def test_eval_cli_json(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["--json", "--path", str(DEFAULT_PATH)]) == 0
     out = json.loads(capsys.readouterr().out)
     assert set(out["per_kind"]) == set(PII_KINDS) and "benign_fp_rate" in out
+
+
+def test_a_name_in_brackets_after_an_iban_or_account_number_is_masked() -> None:
+    masked = mask_pii("Please send $900 to DE89 3704 0044 0532 0130 00 (Anna Keller) today").text
+    assert masked == "Please send $900 to [IBAN] ([NAME]) today"
+    assert mask_pii("the fee is 25 (Everyday Checking)").text == "the fee is 25 (Everyday Checking)"
