@@ -86,7 +86,9 @@ class Assistant:
             parts.store,
         )
         self.tools = {t.name: t for t in make_tools(self.classifiers)}
-        self._encoder = CachedEncoder(lambda texts: self.kb.embedder.encode(texts))
+        # The sentence ranker's encoder (prompt focus and extract): the knowledge base's embedder, with the
+        # library's sentences remembered across turns.
+        self._encode = CachedEncoder(self.kb.embedder.encode)
         self.memory: OrderedDict[str, deque] = OrderedDict()
         self.sentiments: dict[str, deque] = {}
         self.lock = threading.Lock()
@@ -307,11 +309,6 @@ class Assistant:
             "text": text,
             "sources": [_src(n, p) for n, p in enumerate(passages, 1)],
         }
-
-    def _encode(self, texts: list[str]):
-        """Unit-normalised embeddings with the knowledge base's embedder (the sentence ranker of the prompt's
-        focus and of the extract), sentences remembered across turns."""
-        return self._encoder(texts)
 
     def _contact(self):
         """How to reach customer service, quoted and cited from the contact page."""

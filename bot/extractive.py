@@ -87,21 +87,16 @@ class CachedEncoder:
 
     def __call__(self, texts: list[str]) -> np.ndarray:
         with self.lock:
-            missing = list(dict.fromkeys(t for t in texts if t not in self.memory))
+            known = {t: self.memory[t] for t in texts if t in self.memory}
+        missing = [t for t in dict.fromkeys(texts) if t not in known]
         if missing:
             vecs = self.encode(missing)
             with self.lock:
                 for t, v in zip(missing, vecs, strict=True):
-                    self.memory[t] = v
+                    known[t] = self.memory[t] = v
                 while len(self.memory) > self.max_items:
                     self.memory.popitem(last=False)
-                found = {t: self.memory.get(t) for t in texts}
-            fresh = dict(zip(missing, vecs, strict=True))
-        else:
-            with self.lock:
-                found = {t: self.memory[t] for t in texts}
-            fresh = {}
-        return np.stack([fresh[t] if found[t] is None else found[t] for t in texts])
+        return np.stack([known[t] for t in texts])
 
 
 @dataclass(frozen=True)

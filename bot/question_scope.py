@@ -95,31 +95,31 @@ _INSTITUTION_RE = re.compile(
 # Moving money or cards between Fernhollow and another institution is a Fernhollow question.
 _BETWEEN = re.compile(
     r"\b(?:from|to|into|out of|with|via|through|using|link|linked|connect|switch(?:ing)?|refinanc\w*|"
-    r"transfer\w*|move|moving|send|sending|receive|receiving|pay off|payoff|balance transfer|add)\b[^?.]{0,40}$"
-    r"|\b(?:fernhollow|you guys|your bank|your app|your card|you)\b",
+    r"transfer\w*|move|moving|send|sending|receive|receiving|pay off|payoff|balance transfer|add)\b[^?.]{0,40}$",
     re.IGNORECASE,
 )
 # The question also speaks of Fernhollow ("you", "here"): it compares or moves money, it is ours to answer.
 _ALSO_US = re.compile(r"\b(?:fernhollow|you|your|y'all|here|this bank)\b|(?:\blike\b)", re.IGNORECASE)
-_UNUSED = re.compile(
-    r"-",
-    re.IGNORECASE,
-)
-# Words that make a generic name refer to the company ("discover card", "current app", "visa fee").
+# Words that make a generic name refer to the company ("discover card", "square app", "visa fee").
 _CONTEXT = re.compile(r"\b(?:bank|card|cards|app|account|it|checking|savings|credit union)\b", re.IGNORECASE)
+
+
+def _normalise(text: str) -> str:
+    """Straight apostrophes and single spaces, so the patterns need one spelling of each."""
+    return " ".join(text.replace("\u2019", "'").split())
 
 
 def account_state_question(text: str) -> bool:
     """The question asks about the customer's own account (a balance, a payment's status, their limit),
     which the assistant cannot see."""
-    t = " ".join(text.replace("\u2019", "'").split())
+    t = _normalise(text)
     return any(p.search(t) for p in _ACCOUNT_RE)
 
 
 def other_institution(text: str) -> str | None:
     """The other bank or payment company the question is about, or None (none named, or the question is
     about moving money or cards between it and Fernhollow)."""
-    t = " ".join(text.replace("\u2019", "'").split())
+    t = _normalise(text)
     if _ALSO_US.search(t):
         return None
     for m in _INSTITUTION_RE.finditer(t):

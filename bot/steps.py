@@ -135,9 +135,10 @@ def policy_step(state: TurnState, *, kb) -> TurnState:
         state.passages = q.passages
         parts = [SAFETY_INTROS[category], q.text, HANDOFF_OFFER]
         state.settle("safety", " ".join(p for p in parts if p))
-    elif not d.safety_doc and (account_state_question(state.text) or other_institution(state.text)):
+    elif not d.safety_doc and (
+        (other := other_institution(state.text)) is not None or account_state_question(state.text)
+    ):
         # The documents cannot answer it, whatever retrieval matches (bot/question_scope.py).
-        other = other_institution(state.text)
         reason = NO_ACCOUNT_ACCESS if other is None else OTHER_INSTITUTION.format(name=other)
         state.notes.append("other institution" if other else "asks about the customer's own account")
         _dont_know(state, kb, reason, where=CONTACT_QUERY if other else ACCOUNT_QUERY)

@@ -129,19 +129,19 @@ class Builder:
         c = self.chunks[i]
         return Shown(c.title, c.section, c.text, c.doc_id)
 
-    def retrieve(self, question: str, qvec: np.ndarray) -> list[Shown]:
+    def retrieve(self, question: str, qvec: np.ndarray, gate: bool = False) -> list[Shown]:
+        """The top passages outside the held-out documents; with `gate`, nothing when the retrieval's
+        scope model says the library does not answer the question."""
         res = self.kb.retrieve(question, k=self.cfg.passages + 6, query_vector=qvec)
+        if gate and not res.answerable:
+            return []
         kept = [p for p in res.passages if p.doc_id not in self.held or self.allow_held]
         return [Shown(p.title, p.section, p.text, p.doc_id) for p in kept[: self.cfg.passages]]
 
     def retrieve_gated(self, question: str, qvec: np.ndarray) -> list[Shown]:
-        """What the assistant's model would be shown: nothing when the retrieval's scope model says the
-        library does not answer the question (the prompt then reads "(no passages found)")."""
-        res = self.kb.retrieve(question, k=self.cfg.passages + 6, query_vector=qvec)
-        if self.cfg.gate_unanswerable and not res.answerable:
-            return []
-        kept = [p for p in res.passages if p.doc_id not in self.held or self.allow_held]
-        return [Shown(p.title, p.section, p.text, p.doc_id) for p in kept[: self.cfg.passages]]
+        """What the assistant's model would be shown for an unanswerable question: nothing (the prompt then
+        reads "(no passages found)") when the scope model stops it and `gate_unanswerable` is on."""
+        return self.retrieve(question, qvec, gate=self.cfg.gate_unanswerable)
 
     def best_sentences(self, i: int, question: str) -> tuple[list[str], float]:
         """The answer taken from chunk i: its best sentence for the question (as the focused prompt ranks
