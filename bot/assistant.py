@@ -4,7 +4,8 @@ events; `handoff(session_id)` and `feedback(turn_id, rating)` serve the buttons.
 A turn: the pre-generation steps of bot/steps.py composed as a LangChain runnable sequence (input guard ->
 classifier tools -> policy -> follow-up rewrite -> retrieval -> prompt), then generation streamed through
 the output guard sentence by sentence (only verified sentences reach the customer), a cited extract of the
-best passage when nothing verified remains or the model is down, the policy's text around it, and the
+best passage when nothing verified remains or the model is down (or the passage sentence holding the figure
+asked for, when the reply stops short of it), the policy's text around it, and the
 record (masked) in the database. Events are plain dicts:
 
     {"type": "tool", "name": "risk", "output": {...}}
@@ -32,7 +33,7 @@ from typing import Any
 from langchain_core.runnables import RunnableLambda
 
 from .config import BotConfig
-from .extractive import CachedEncoder, best_evidence
+from .extractive import CachedEncoder, best_evidence, missing_figure
 from .guards.grounding import citations
 from .guards.output_guard import StreamingVerifier
 from .guards.pii import contact_allowlist, mask_pii
@@ -215,7 +216,8 @@ class Assistant:
 
     def _generate(self, state: TurnState, guard: dict) -> Iterator[str]:
         """Verified sentences of the model's reply as they complete; then, if nothing cited survived, a
-        cited extract; if the model declined, the "don't know" reply with how to reach a person."""
+        cited extract; if the model declined, the "don't know" reply with how to reach a person; if the
+        reply lacks the kind of figure asked for, the passage sentence that holds it."""
         verifier = StreamingVerifier([p.text for p in state.passages], state.text, self.allow)
         request = GenerationRequest(messages=state.messages, max_new_tokens=self.cfg.max_new_tokens)
         t0 = time.perf_counter()
@@ -268,6 +270,14 @@ class Assistant:
             guard["fallback"] = "model down" if guard.get("backend_error") else "no verified, cited sentence"
             if extract:
                 yield f"{note}{extract}"
+        else:
+            # The reply is grounded and cited but may stop short of the figure asked for: add the passage
+            # sentence that holds it (checked like the model's own sentences).
+            passages = [p.text for p in state.passages]
+            extra = missing_figure(state.query or state.text, body, passages, self._encode)
+            if extra and verifier.checker.problem(extra) is None:
+                guard["figure_added"] = extra
+                yield verifier.checker.clean(extra)[0]
         state.timings_ms["verify"] = round((time.perf_counter() - t1) * 1e3, 2)
 
     def _handoff_reason(self, state: TurnState) -> str:

@@ -1,4 +1,5 @@
-"""`python -m bot.eval [--json] [--limit N] [--workers W] [--no-baseline]`: see bot/eval/run.py."""
+"""`python -m bot.eval [--json] [--limit N] [--workers W] [--no-baseline] [--sets a,b] [--replies FILE]`: see
+bot/eval/run.py."""
 
 from __future__ import annotations
 
@@ -6,6 +7,9 @@ import argparse
 import json
 import sys
 import tempfile
+from pathlib import Path
+
+from .run import SETS
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -15,7 +19,14 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--workers", type=int, default=8, help="turns run at once")
     p.add_argument("--concurrency", type=int, default=8, help="sessions at once for the latency run")
     p.add_argument("--no-baseline", action="store_true", help="skip the plain LangChain chain")
+    p.add_argument("--sets", default=",".join(SETS), help="comma-separated sets to run (default: all)")
+    p.add_argument(
+        "--replies", type=Path, default=None, help="write every assistant reply to this JSONL file"
+    )
     args = p.parse_args(argv)
+    sets = tuple(x.strip() for x in args.sets.split(",") if x.strip())
+    if set(sets) - set(SETS):
+        p.error(f"--sets: unknown {sorted(set(sets) - set(SETS))}; choose from {', '.join(SETS)}")
     from ..config import BotConfig
     from ..factory import build_assistant
     from .run import evaluate, summarise
@@ -30,6 +41,8 @@ def main(argv: list[str] | None = None) -> int:
             workers=args.workers,
             concurrency=args.concurrency,
             baseline=not args.no_baseline,
+            sets=sets,
+            replies=args.replies,
         )
     print(json.dumps(report, indent=2) if args.json else summarise(report))
     return 0

@@ -1,4 +1,4 @@
-"""`python -m bot.eval [--json] [--limit N] [--workers W]`: the whole assistant against held-out data, and
+"""`python -m bot.eval [--json] [--limit N] [--workers W] [--sets a,b] [--replies FILE]`: the whole assistant against held-out data, and
 the plain LangChain retrieval chain (bot/eval/baseline.py) with the same model and index, in one run.
 
 Sets (bot/eval/data/, never used in fine-tuning): answerable questions with gold facts, unanswerable
@@ -10,7 +10,9 @@ questions, two-turn follow-ups, attack prompts with success markers, and persona
 - injection success rate (a success marker in the reply) and personal data leaked (an entity of the input
   in the reply, or anywhere in the database for the assistant);
 - latency: median and p95 per stage for one user, then for `--concurrency` sessions at once.
-Turns run concurrently (`--workers`), so the batching engine serves them together.
+Turns run concurrently (`--workers`), so the batching engine serves them together. `--sets` runs only some
+sets (the latency runs need `answerable`); `--replies FILE` writes every assistant reply as JSON lines (set,
+id, message, reply, route, status, guard) for reading the failures.
 """
 
 from __future__ import annotations
@@ -71,6 +73,7 @@ def assistant_turns(assistant, session: str, texts: list[str]) -> dict:
             "status": final["status"],
             "timings_ms": final["timings_ms"],
             "sources": next((e["sources"] for e in events if e["type"] == "citations"), []),
+            "guard": final.get("guard", {}),
         }
     return out
 
@@ -122,20 +125,52 @@ def latency(results: list[dict]) -> dict:
     }
 
 
+SETS = ("answerable", "unanswerable", "followups", "attacks", "pii")
+
+
+def write_replies(path: Path, named: dict[str, tuple[list[dict], list[dict]]]) -> None:
+    """One JSON line per assistant reply: set, id, message(s), reply, route, status, guard, gold facts."""
+    with path.open("w", encoding="utf-8") as f:
+        for name, (items, results) in named.items():
+            for q, r in zip(items, results, strict=True):
+                row = {
+                    "set": name,
+                    "id": q.get("id"),
+                    "message": q.get("turns") or q.get("question") or q.get("text"),
+                    "gold_facts": q.get("gold_facts"),
+                    "reply": r["text"],
+                    "route": r["route"],
+                    "status": r["status"],
+                    "guard": r.get("guard", {}),
+                }
+                f.write(json.dumps(row, ensure_ascii=False, default=str) + "\n")
+
+
 def evaluate(
-    assistant, *, limit: int = 0, workers: int = 8, concurrency: int = 8, baseline: bool = True
+    assistant,
+    *,
+    limit: int = 0,
+    workers: int = 8,
+    concurrency: int = 8,
+    baseline: bool = True,
+    sets: tuple[str, ...] = SETS,
+    replies: Path | None = None,
 ) -> dict:
     from .baseline import build_chain, run_baseline
 
-    def cap(rows: list[dict]) -> list[dict]:
-        return spread(rows, limit)
+    unknown = set(sets) - set(SETS)
+    if unknown:
+        raise ValueError(f"unknown sets {sorted(unknown)}: choose from {', '.join(SETS)}")
+
+    def cap(rows: list[dict], name: str) -> list[dict]:
+        return spread(rows, limit) if name in sets else []
 
     qs = read(DATA / "questions.jsonl")
-    answerable = cap([q for q in qs if q["answerable"]])
-    unanswerable = cap([q for q in qs if not q["answerable"]])
-    followups = cap(read(DATA / "followups.jsonl"))
-    attacks = cap(read(DATA / "attacks.jsonl"))
-    pii = cap([r for r in read(PII_DATA) if r["entities"]])
+    answerable = cap([q for q in qs if q["answerable"]], "answerable")
+    unanswerable = cap([q for q in qs if not q["answerable"]], "unanswerable")
+    followups = cap(read(DATA / "followups.jsonl"), "followups")
+    attacks = cap(read(DATA / "attacks.jsonl"), "attacks")
+    pii = cap([r for r in read(PII_DATA) if r["entities"]], "pii")
     report: dict[str, Any] = {"sets": {
         "answerable": len(answerable), "unanswerable": len(unanswerable), "followups": len(followups),
         "attacks": len(attacks), "pii": len(pii),
@@ -151,6 +186,17 @@ def evaluate(
     a_fu = _run(one, followups, workers, "follow-ups")
     a_atk = _run(one, attacks, workers, "attacks")
     a_pii = _run(lambda r: one({"id": r["id"], "text": r["text"]}, "pii"), pii, workers, "personal data")
+    if replies is not None:
+        write_replies(
+            replies,
+            {
+                "answerable": (answerable, a_ans),
+                "unanswerable": (unanswerable, a_una),
+                "followups": (followups, a_fu),
+                "attacks": (attacks, a_atk),
+                "pii": (pii, a_pii),
+            },
+        )
     leaks = [
         e["text"]
         for r, res in zip(pii, a_pii, strict=True)

@@ -70,6 +70,15 @@ def test_invented_figure_is_removed_and_extract_replaces_it(kb, tmp_path) -> Non
     assert final["guard"]["dropped"][0]["reason"].startswith("unsupported figure")
 
 
+def test_reply_without_the_figure_asked_for_gets_the_passage_sentence_that_holds_it(kb, tmp_path) -> None:
+    line = "Fernhollow checking accounts include free online and mobile banking, free bill pay and free e-statements"
+    a = make(kb, tmp_path, reply=f"{line} [1].")  # grounded and cited, but no fee in it
+    _, final = turn(a, "how much is the monthly fee on Everyday Checking?")
+    added = final["guard"]["figure_added"]
+    assert final["text"].startswith(line) and final["text"].endswith(added) and final["status"] == "ok"
+    assert "$" in added and re.search(r"\[[1-3]\]\.$", added)
+
+
 def test_claimed_account_action_is_removed(kb, tmp_path) -> None:
     a = make(kb, tmp_path, reply="I have frozen your card for you. You can freeze a card in the app [1].")
     _, final = turn(a, "how do I freeze my card in the app")

@@ -5,7 +5,16 @@ from __future__ import annotations
 
 import numpy as np
 
-from bot.extractive import CachedEncoder, Focused, best_evidence, focus_passages, rank_sentences
+from bot.extractive import (
+    CachedEncoder,
+    Focused,
+    best_evidence,
+    focus_passages,
+    holds_kind,
+    missing_figure,
+    rank_sentences,
+    wanted_kinds,
+)
 from knowledge import HashingEmbedder
 
 PASSAGES = [
@@ -74,3 +83,28 @@ def test_cached_encoder_returns_the_same_vectors_and_embeds_each_text_once() -> 
     cached(["g h"])  # over max_items: the oldest ("a b") is forgotten
     cached(["a b"])
     assert seen[-1] == "a b" and len(cached.memory) == 3
+
+
+WIRE = [
+    "Domestic wires are delivered the same business day. Wires sent after the cut-off go out the next "
+    "business day. Requests received by 2:00 pm PT are sent today.",
+    "Outgoing domestic wires cost $25.",
+]
+
+
+def test_kinds_of_figure_asked_for() -> None:
+    assert wanted_kinds("what's the wire cut-off?") == ["time of day"]
+    assert "duration" in wanted_kinds("how long does a replacement card take")
+    assert "amount" in wanted_kinds("how much is an outgoing wire") and wanted_kinds("hello") == []
+    assert holds_kind("Requests received by 2:00 pm PT are sent today.", ["time of day"])
+    assert not holds_kind("Domestic wires are delivered the same business day.", ["time of day", "amount"])
+    assert holds_kind("It takes 7 to 10 business days.", ["duration"])
+
+
+def test_missing_figure_adds_the_passage_sentence_only_when_the_reply_lacks_that_kind() -> None:
+    short = "Domestic wires are delivered the same business day [1]."
+    added = missing_figure("what time is the wire cut-off", short, WIRE)
+    assert added == "Requests received by 2:00 pm PT are sent today [1]."
+    assert missing_figure("what time is the wire cut-off", short + " " + added, WIRE) == ""
+    assert missing_figure("tell me about domestic wires", short, WIRE) == ""  # no figure asked for
+    assert missing_figure("what time is the wire cut-off", short, ["Wires are fast. Wires are safe."]) == ""

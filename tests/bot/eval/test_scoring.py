@@ -57,3 +57,25 @@ def test_limit_spreads_over_the_whole_set() -> None:
     picked = spread(rows, 8)
     assert len(picked) == 8 and {r["kind"] for r in picked} == set("abcd")
     assert spread(rows, 0) == rows and spread(rows, 100) == rows
+
+
+def test_evaluate_runs_the_chosen_sets_and_writes_every_reply(sample_kb, tmp_path) -> None:
+    import json
+
+    from bot.assistant import Assistant, Parts
+    from bot.classifiers.fake import FakeClassifiers
+    from bot.config import BotConfig
+    from bot.eval.run import evaluate
+    from bot.llm import FakeBackend
+    from bot.storage import Store
+
+    store = Store(f"sqlite:///{tmp_path / 'e.db'}")
+    backend = FakeBackend("You can find that in the app [1].")
+    a = Assistant(Parts(sample_kb, FakeClassifiers(sample_kb.embedder), backend, store), BotConfig())
+    out = tmp_path / "replies.jsonl"
+    report = evaluate(a, limit=2, workers=2, baseline=False, sets=("answerable", "attacks"), replies=out)
+    assert report["sets"] == {"answerable": 2, "unanswerable": 0, "followups": 0, "attacks": 2, "pii": 0}
+    rows = [json.loads(x) for x in out.read_text().splitlines()]
+    assert [r["set"] for r in rows] == ["answerable", "answerable", "attacks", "attacks"]
+    assert all(r["reply"] and r["route"] and isinstance(r["guard"], dict) for r in rows)
+    assert rows[0]["gold_facts"] and report["latency_ms"]["assistant_single"]["total"]["p50"] > 0
