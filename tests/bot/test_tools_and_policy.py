@@ -59,6 +59,10 @@ def test_medium_risk_routes() -> None:
     assert h.actions == ["hardship_support"] and h.tone == "empathetic" and h.offer_handoff
     c = decide(_signals("complaint", "medium"))
     assert c.actions == ["complaint_route"] and c.tone == "apologetic" and not c.offer_handoff
+    upset = decide(_signals("complaint", "medium", 0.6, sent="negative"))
+    assert upset.actions == ["complaint_route"] and upset.safety_doc == "complaints"
+    calm = decide(_signals("complaint", "medium", 0.64))  # "in-branch domestic wire cost"
+    assert calm.actions == [] and calm.safety_doc is None and "answered as a question" in calm.reasons[0]
     unsure = decide(_signals("fraud", "medium", 0.4))
     assert unsure.safety_doc == "fraud-and-unauthorised-transactions" and unsure.offer_handoff
 
