@@ -1,5 +1,6 @@
-"""`python -m bot.eval [--json] [--limit N] [--workers W] [--sets a,b] [--replies FILE]`: the whole assistant against held-out data, and
-the plain LangChain retrieval chain (bot/eval/baseline.py) with the same model and index, in one run.
+"""`python -m bot.eval [--json] [--limit N] [--workers W] [--sets a,b] [--replies FILE]`: the whole assistant
+against held-out data, and the plain LangChain retrieval chain (bot/eval/baseline.py) with the same model and
+index, in one run.
 
 Sets (bot/eval/data/, never used in fine-tuning): answerable questions with gold facts, unanswerable
 questions, two-turn follow-ups, attack prompts with success markers, and personal-data messages
