@@ -218,7 +218,8 @@ class Assistant:
         """Verified sentences of the model's reply as they complete; then, if nothing cited survived, a
         cited extract; if the model declined, the "don't know" reply with how to reach a person; if the
         reply lacks the kind of figure asked for, the passage sentence that holds it."""
-        verifier = StreamingVerifier([p.text for p in state.passages], state.text, self.allow)
+        texts = [p.text for p in state.passages]  # the retrieved passages, whole: guard, extract, completion
+        verifier = StreamingVerifier(texts, state.text, self.allow)
         request = GenerationRequest(messages=state.messages, max_new_tokens=self.cfg.max_new_tokens)
         t0 = time.perf_counter()
         kept: list[str] = []
@@ -264,7 +265,7 @@ class Assistant:
                 state.suffix.append(HANDOFF_OFFER)
             yield f"{DONT_KNOW} {contact.text}"
         elif not citations(body):
-            extract = best_evidence(state.text, [p.text for p in state.passages], self._encode)
+            extract = best_evidence(state.text, texts, self._encode)
             note = MODEL_DOWN_NOTE + " " if guard.get("backend_error") else ""
             state.status = "fallback"
             guard["fallback"] = "model down" if guard.get("backend_error") else "no verified, cited sentence"
@@ -273,8 +274,7 @@ class Assistant:
         else:
             # The reply is grounded and cited but may stop short of the figure asked for: add the passage
             # sentence that holds it (checked like the model's own sentences).
-            passages = [p.text for p in state.passages]
-            extra = missing_figure(state.query or state.text, body, passages, self._encode)
+            extra = missing_figure(state.query or state.text, body, texts, self._encode)
             if extra and verifier.checker.problem(extra) is None:
                 guard["figure_added"] = extra
                 yield verifier.checker.clean(extra)[0]

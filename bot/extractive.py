@@ -184,7 +184,12 @@ def best_evidence(
 ) -> str:
     """The `limit` best sentences in passage order, each cited: "Sentence [2]. Sentence [1]." ("" if none)."""
     top = sorted(rank_sentences(question, passages, encode)[:limit], key=lambda e: e.position)
-    return " ".join(f"{e.sentence.rstrip('.')} [{e.passage}]." for e in top)
+    return " ".join(_cited(e) for e in top)
+
+
+def _cited(e: Evidence) -> str:
+    """A passage sentence as the assistant quotes it, cited: Sentence [2]."""
+    return f"{e.sentence.rstrip('.')} [{e.passage}]."
 
 
 def missing_figure(
@@ -201,5 +206,5 @@ def missing_figure(
         if holds_kind(e.sentence, kinds):
             if e.sentence.rstrip(".").lower() in reply.lower():
                 return ""
-            return f"{e.sentence.rstrip('.')} [{e.passage}]."
+            return _cited(e)
     return ""

@@ -9,7 +9,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-from .run import SETS
+from .run import SETS, check_sets
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -25,8 +25,10 @@ def main(argv: list[str] | None = None) -> int:
     )
     args = p.parse_args(argv)
     sets = tuple(x.strip() for x in args.sets.split(",") if x.strip())
-    if set(sets) - set(SETS):
-        p.error(f"--sets: unknown {sorted(set(sets) - set(SETS))}; choose from {', '.join(SETS)}")
+    try:
+        check_sets(sets)  # before the models load
+    except ValueError as exc:
+        p.error(f"--sets: {exc}")
     from ..config import BotConfig
     from ..factory import build_assistant
     from .run import evaluate, summarise

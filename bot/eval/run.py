@@ -129,6 +129,13 @@ def latency(results: list[dict]) -> dict:
 SETS = ("answerable", "unanswerable", "followups", "attacks", "pii")
 
 
+def check_sets(sets: tuple[str, ...]) -> None:
+    """ValueError naming the unknown set names, if any."""
+    unknown = set(sets) - set(SETS)
+    if unknown:
+        raise ValueError(f"unknown sets {sorted(unknown)}: choose from {', '.join(SETS)}")
+
+
 def write_replies(path: Path, named: dict[str, tuple[list[dict], list[dict]]]) -> None:
     """One JSON line per assistant reply: set, id, message(s), reply, route, status, guard, gold facts."""
     with path.open("w", encoding="utf-8") as f:
@@ -159,9 +166,7 @@ def evaluate(
 ) -> dict:
     from .baseline import build_chain, run_baseline
 
-    unknown = set(sets) - set(SETS)
-    if unknown:
-        raise ValueError(f"unknown sets {sorted(unknown)}: choose from {', '.join(SETS)}")
+    check_sets(sets)
 
     def cap(rows: list[dict], name: str) -> list[dict]:
         return spread(rows, limit) if name in sets else []
