@@ -174,9 +174,8 @@ class Assistant:
         elif state.route in TERMINAL:
             yield emit(state.reply)
         else:
-            negative = state.signals is not None and state.signals.sentiment.label == "negative"
-            for text in state.prefix or ([EMPATHY] if negative else []):
-                yield emit(text)
+            if state.signals is not None and state.signals.sentiment.label == "negative":
+                yield emit(EMPATHY)
             for text in self._generate(state, guard):
                 yield emit(text)
             tail = list(state.suffix)

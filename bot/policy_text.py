@@ -27,6 +27,15 @@ SAFETY_INTROS = {
     "hardship": "I'm sorry you're going through this. We have help for customers who are struggling:",
     "complaint": "I'm sorry we've let you down. Here's how to raise it with us:",
 }
+# Medium risk (a question that mentions a card, a charge or a login without saying it went wrong): the
+# question is answered, and this line invites the customer to say so. "Act now" introductions are only for
+# replies that go on to the documented steps (a starter-card question read as fraud at medium risk once got
+# "To protect your money, please act now:" followed by a card's APR).
+SAFETY_CHECK_INS = {
+    "lost_stolen": "If your card or phone is missing, tell me and I'll show you how to freeze it straight away.",
+    "fraud": "If you've spotted a payment you don't recognise, tell me and I'll show you how to report it straight away.",
+    "account_security": "If you think someone else can get into your account, tell me and I'll show you how to secure it straight away.",
+}  # fmt: skip
 EMPATHY = "I'm sorry about the trouble."
 ADVICE_DISCLAIMER = (
     "Please note: I can share general information from our documents, but I can't give personal "
@@ -79,6 +88,7 @@ __all__ = [
     "NO_ACCOUNT_ACCESS",
     "OTHER_INSTITUTION",
     "OUT_OF_SCOPE",
+    "SAFETY_CHECK_INS",
     "SAFETY_INTROS",
     "SAFETY_QUERIES",
     "TOO_LONG_REPLY",

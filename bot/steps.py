@@ -28,6 +28,7 @@ from .policy_text import (
     NO_ACCOUNT_ACCESS,
     OTHER_INSTITUTION,
     OUT_OF_SCOPE,
+    SAFETY_CHECK_INS,
     SAFETY_INTROS,
     SAFETY_QUERIES,
     TOO_LONG_REPLY,
@@ -64,7 +65,6 @@ class TurnState:
     passages: list = field(default_factory=list)  # knowledge.Passage, numbered from 1
     messages: list[dict] = field(default_factory=list)
     route: str = "answer"  # answer | rejected | refused | safety | dont_know | handoff
-    prefix: list[str] = field(default_factory=list)  # policy text before the answer
     suffix: list[str] = field(default_factory=list)  # policy text after the answer
     reply: str = ""  # the settled reply for terminal routes
     status: str = "ok"
@@ -143,8 +143,8 @@ def policy_step(state: TurnState, *, kb) -> TurnState:
         state.notes.append("other institution" if other else "asks about the customer's own account")
         _dont_know(state, kb, reason, where=CONTACT_QUERY if other else ACCOUNT_QUERY)
     else:
-        if d.safety_doc and state.signals.risk.category in SAFETY_INTROS:
-            state.prefix.append(SAFETY_INTROS[state.signals.risk.category])
+        if d.safety_doc and state.signals.risk.category in SAFETY_CHECK_INS:
+            state.suffix.append(SAFETY_CHECK_INS[state.signals.risk.category])
         if d.disclaimer:
             state.suffix.append(ADVICE_DISCLAIMER)
         if d.offer_handoff:

@@ -16,6 +16,7 @@ from bot.policy_text import (
     INJECTION_REPLY,
     NO_ACCOUNT_ACCESS,
     OTHER_INSTITUTION,
+    SAFETY_CHECK_INS,
     SAFETY_INTROS,
 )
 from bot.prompts import (
@@ -92,6 +93,18 @@ def test_policy_quotes_the_documented_safety_route_for_high_risk(kb, clf) -> Non
     assert s.route == "safety" and s.reply.startswith(SAFETY_INTROS["lost_stolen"])
     assert "1-800-555-0199" in s.reply and HANDOFF_OFFER in s.reply
     assert s.passages and all(p.doc_id == "lost-or-stolen-cards" for p in s.passages)
+
+
+def test_policy_answers_medium_risk_and_invites_the_customer_to_say_more(kb, clf) -> None:
+    """Medium risk is answered as a question: no "act now" introduction before an answer that holds no
+    steps, a check-in line and a handoff offer after it."""
+    s = input_guard_step(TurnState("s1", "a starter card for folks with bad credit?"), max_chars=4000)
+    s = classify_step(s, classifiers=clf, tools={t.name: t for t in make_tools(clf)})
+    s.signals = replace(s.signals, risk=replace(s.signals.risk, category="fraud", level="medium"))
+    s = policy_step(s, kb=kb)
+    assert s.route == "answer" and s.reply == ""
+    assert s.suffix == [SAFETY_CHECK_INS["fraud"], HANDOFF_OFFER]
+    assert all(intro not in " ".join(s.suffix) for intro in SAFETY_INTROS.values())
 
 
 def test_policy_adds_disclaimer_for_advice_and_a_handoff_for_a_person(kb, clf) -> None:
