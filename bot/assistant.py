@@ -219,7 +219,9 @@ class Assistant:
         reply lacks the kind of figure asked for, the passage sentence that holds it."""
         texts = [p.text for p in state.passages]  # the retrieved passages, whole: guard, extract, completion
         verifier = StreamingVerifier(texts, state.text, self.allow)
-        request = GenerationRequest(messages=state.messages, max_new_tokens=self.cfg.max_new_tokens)
+        request = GenerationRequest(
+            messages=state.messages, max_new_tokens=self.cfg.max_new_tokens, copy_bias=self.cfg.copy_bias
+        )
         t0 = time.perf_counter()
         kept: list[str] = []
         declined = False

@@ -10,7 +10,7 @@ from typing import Any
 
 from knowledge import env_values
 
-from .prompts import FOCUS_SENTENCES
+from .prompts import COPY_BIAS, FOCUS_SENTENCES
 
 
 def _f(default: Any, description: str) -> Any:
@@ -37,6 +37,11 @@ class BotConfig:
         "model behind BOT_LLM_URL). The committed adapter was trained with the default.",
     )
     max_new_tokens: int = _f(160, "Most tokens the model writes per reply.")
+    copy_bias: float = _f(
+        COPY_BIAS,
+        "Logit bonus for continuing a passage's wording once the model has begun to quote it (local "
+        "backend; 0 = plain greedy decoding). See bot/prompts.py COPY_BIAS for how it was chosen.",
+    )
     channel: str = _f("cli", "Recorded with each new session: cli, web, widget or api.")
     record: bool = _f(True, "Write turns to the database.")
 
@@ -51,6 +56,8 @@ class BotConfig:
             raise BotConfigError("focus_sentences must be within 0..50 (0 = whole passages)")
         if not 16 <= self.max_new_tokens <= 2048:
             raise BotConfigError("max_new_tokens must be within 16..2048")
+        if not 0.0 <= self.copy_bias <= 100.0:
+            raise BotConfigError("copy_bias must be within 0..100 (0 = off)")
 
     @classmethod
     def from_env(cls, **overrides: Any) -> BotConfig:

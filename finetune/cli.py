@@ -41,6 +41,13 @@ def build_parser() -> argparse.ArgumentParser:
     v.add_argument("--max-unanswerable", type=int, default=0, help="cap the unanswerable questions (0 = all)")
     v.add_argument("--no-cache", action="store_true", help="regenerate replies even if cached")
     v.add_argument(
+        "--copy-bias",
+        type=float,
+        default=0.0,
+        help="decode both models with this copy bonus (0 = plain greedy; the assistant serves bot/prompts.py "
+        "COPY_BIAS)",
+    )
+    v.add_argument(
         "--adapter", type=Path, default=None, help="adapter folder (default bot/models/lm-adapter)"
     )
     return p

@@ -22,6 +22,10 @@ class GenerationRequest:
     top_p: float = 1.0
     stop: tuple[str, ...] = ()
     seed: int | None = None
+    # Added to the logit of every token that, somewhere in the prompt, follows the last two tokens generated:
+    # favours copying the passages' wording (figures, names) exactly once a copy has begun. 0 = off.
+    # Local backend only; an OpenAI-compatible server ignores it.
+    copy_bias: float = 0.0
 
     def __post_init__(self) -> None:
         if not self.messages:
@@ -33,6 +37,8 @@ class GenerationRequest:
             raise ValueError("max_new_tokens must be within 1..8192")
         if self.temperature < 0:
             raise ValueError("temperature must be >= 0")
+        if not 0.0 <= self.copy_bias <= 100.0:
+            raise ValueError("copy_bias must be within 0..100 (0 = off)")
 
 
 @dataclass

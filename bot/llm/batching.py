@@ -8,7 +8,10 @@ at end-of-turn, `max_new_tokens` or a stop string and leaves the batch. Continuo
 arrive while a batch decodes are prefilled as a group and join it at the next step (their KV cache
 left-padded to the batch's length), so a new conversation's first token does not wait for the others to
 finish. Greedy rows are deterministic and give the same text as alone; sampled rows use their own seeded
-generator. Errors reach every caller in the failed batch; the worker keeps serving.
+generator. A request's `copy_bias` raises the logits of the tokens that follow its last two generated
+tokens somewhere in its prompt (a bigram table built once per request), so a passage being quoted is
+quoted exactly; it never overrules the model's own choice of a citation mark or the end of the reply, and
+never helps a row repeat three tokens it has already written. Errors reach every caller in the failed batch; the worker keeps serving.
 """
 
 from __future__ import annotations
@@ -37,6 +40,17 @@ class _Job:
     scanner: StopScanner | None = None
     generator: Any = None
     start: float = field(default_factory=time.perf_counter)
+    followers: dict[tuple[int, int], list[int]] | None = None  # copy_bias: (a, b) -> tokens after a, b
+
+
+def prompt_followers(ids: list[int]) -> dict[tuple[int, int], list[int]]:
+    """For each pair of adjacent prompt tokens, the tokens that follow that pair in the prompt."""
+    table: dict[tuple[int, int], list[int]] = {}
+    for a, b, c in zip(ids, ids[1:], ids[2:], strict=False):
+        nxt = table.setdefault((a, b), [])
+        if c not in nxt:
+            nxt.append(c)
+    return table
 
 
 class BatchingEngine:
@@ -63,6 +77,10 @@ class BatchingEngine:
             if isinstance(i, int) and i >= 0
         }
         self.pad_id = tokenizer.pad_token_id if tokenizer.pad_token_id is not None else min(self.eos_ids)
+        # Tokens the copy bias leaves to the model: a citation mark opening ("[", " [") and end of turn.
+        self.uncopied = set(self.eos_ids) | {
+            ids[0] for ids in (tokenizer.encode(t, add_special_tokens=False) for t in ("[", " [")) if ids
+        }
         self.batches = 0  # runs of the decode loop
         self.batch_sizes: list[int] = []  # size of each prefill group (the first of a run, then each join)
         self.joined = 0  # requests that joined a batch already decoding
@@ -76,6 +94,8 @@ class BatchingEngine:
         import torch
 
         job = _Job(request, prompt_ids, stats, scanner=StopScanner(request.stop))
+        if request.copy_bias > 0:
+            job.followers = prompt_followers(prompt_ids)
         if request.temperature > 0:
             job.generator = torch.Generator().manual_seed(request.seed if request.seed is not None else 0)
         stats.prompt_tokens = len(prompt_ids)
@@ -225,6 +245,9 @@ class BatchingEngine:
     def _choose(self, jobs: list[_Job], logits: Any) -> Any:
         import torch
 
+        for row, job in enumerate(jobs):
+            if job.followers and not job.finished:
+                self._copy_bonus(job, logits[row])
         nxt = logits.argmax(dim=-1)
         for row, job in enumerate(jobs):
             if job.finished:
@@ -237,6 +260,18 @@ class BatchingEngine:
                     probs = torch.zeros_like(probs).scatter(0, order[keep], sorted_p[keep])
                 nxt[row] = torch.multinomial(probs, 1, generator=job.generator)[0]
         return nxt.cpu()
+
+    def _copy_bonus(self, job: _Job, logits: Any) -> None:
+        """Adds the request's copy bias, in place, to the tokens that continue its last two in the prompt."""
+        g = job.generated
+        a, b = g[-2:] if len(g) >= 2 else (job.prompt_ids[-2:] + g)[-2:]
+        follow = job.followers.get((a, b)) if job.followers else None
+        if not follow or int(logits.argmax()) in self.uncopied:
+            return
+        written = {(x, y, z) for x, y, z in zip(g, g[1:], g[2:], strict=False) if (x, y) == (a, b)}
+        follow = [c for c in follow if (a, b, c) not in written]
+        if follow:
+            logits[follow] += job.request.copy_bias
 
     def _emit(self, jobs: list[_Job], nxt: Any) -> None:
         for row, job in enumerate(jobs):

@@ -10,7 +10,8 @@ figures (figures in replies that neither the passages nor the question contain: 
 share of replies), citation rate and accuracy (a cited passage contains the gold facts), correct "don't
 know" on unanswerable questions (and false "don't know" on answerable ones), and perplexity of reference
 answers on the held-out documents (finetune/out/sft-data/heldout_rows.jsonl). Replies are generated
-greedily, in concurrent batches through the backend's batching engine, and kept in
+greedily (`--copy-bias B` adds the assistant's copy bonus to both models' decoding, bot/prompts.py
+COPY_BIAS), in concurrent batches through the backend's batching engine, and kept in
 finetune/out/eval-cache/ keyed by model, adapter weights, prompts and token limit, so re-evaluating a new
 adapter does not regenerate the unchanged base model's replies (`--no-cache` regenerates everything).
 
@@ -47,11 +48,14 @@ TARGETS = {
 declined = says_dont_know  # DONT_KNOW itself contains the first marker
 
 
-def generate_all(backend, prompts: list[list[dict]], workers: int = 16) -> tuple[list[str], float]:
+def generate_all(
+    backend, prompts: list[list[dict]], workers: int = 16, copy_bias: float = 0.0
+) -> tuple[list[str], float]:
     from bot.llm import GenerationRequest, generate
 
     def one(messages: list[dict]) -> str:
-        return generate(backend, GenerationRequest(messages=messages, max_new_tokens=MAX_NEW_TOKENS))
+        request = GenerationRequest(messages=messages, max_new_tokens=MAX_NEW_TOKENS, copy_bias=copy_bias)
+        return generate(backend, request)
 
     t0 = time.perf_counter()
     with ThreadPoolExecutor(workers) as pool:
@@ -59,11 +63,13 @@ def generate_all(backend, prompts: list[list[dict]], workers: int = 16) -> tuple
     return replies, time.perf_counter() - t0
 
 
-def cache_key(cfg, prompts: list[list[dict]]) -> str:
-    """Changes whenever the model, the adapter's weights, the prompts or the token limit change."""
+def cache_key(cfg, prompts: list[list[dict]], copy_bias: float = 0.0) -> str:
+    """Changes whenever the model, the adapter's weights, the prompts, the token limit or the decoding
+    change."""
     h = hashlib.sha256()
     adapter = cfg.adapter_path()
-    h.update(json.dumps([cfg.model, cfg.dtype, MAX_NEW_TOKENS, prompts], sort_keys=True).encode())
+    decoding = [MAX_NEW_TOKENS] + ([copy_bias] if copy_bias else [])  # bias 0 keeps earlier cache keys
+    h.update(json.dumps([cfg.model, cfg.dtype, *decoding, prompts], sort_keys=True).encode())
     if adapter is not None:
         for f in sorted(Path(adapter).glob("adapter_*")):
             h.update(f.name.encode() + f.read_bytes())
@@ -71,15 +77,15 @@ def cache_key(cfg, prompts: list[list[dict]]) -> str:
 
 
 def cached_replies(
-    name: str, backend, prompts: list[list[dict]], use_cache: bool
+    name: str, backend, prompts: list[list[dict]], use_cache: bool, copy_bias: float = 0.0
 ) -> tuple[list[str], float, bool]:
     """(replies, generation seconds, whether they came from the cache); loads the model only to generate."""
-    path = CACHE_DIR / f"{name}-{cache_key(backend.cfg, prompts)}.json"
+    path = CACHE_DIR / f"{name}-{cache_key(backend.cfg, prompts, copy_bias)}.json"
     if use_cache and path.is_file():
         saved = json.loads(path.read_text(encoding="utf-8"))
         if len(saved["replies"]) == len(prompts):
             return saved["replies"], saved["seconds"], True
-    replies, seconds = generate_all(backend.warm_up(), prompts)
+    replies, seconds = generate_all(backend.warm_up(), prompts, copy_bias=copy_bias)
     CACHE_DIR.mkdir(parents=True, exist_ok=True)
     tmp = path.with_suffix(".tmp")
     tmp.write_text(json.dumps({"replies": replies, "seconds": seconds}), encoding="utf-8")
@@ -156,6 +162,7 @@ def evaluate(
     progress: bool = True,
     max_unanswerable: int = 0,
     use_cache: bool = True,
+    copy_bias: float = 0.0,
 ) -> dict:
     from bot.llm.config import LLMConfig
     from bot.llm.local import TransformersBackend
@@ -189,6 +196,7 @@ def evaluate(
     n_main = len(questions)
     report: dict = {
         "questions": len(questions),
+        "copy_bias": copy_bias,
         "reference_rows": len(ref_rows),
         "stopped_by_scope": {
             "answerable": sum(q["answerable"] and not p for q, p in zip(questions, shown, strict=True)),
@@ -202,7 +210,7 @@ def evaluate(
         if name == "finetuned" and cfg.adapter_path() is None:
             raise FileNotFoundError("no adapter to evaluate: train one with `python -m finetune sft`")
         backend = TransformersBackend(cfg)  # loaded on first use
-        replies, seconds, from_cache = cached_replies(name, backend, prompts, use_cache)
+        replies, seconds, from_cache = cached_replies(name, backend, prompts, use_cache, copy_bias)
         replies, forced_replies = replies[:n_main], replies[n_main:]
         una_passed = [
             r for q, p, r in zip(questions, shown, replies, strict=True) if not q["answerable"] and p
@@ -251,6 +259,7 @@ def main(args: argparse.Namespace) -> int:
         progress=not args.json,
         max_unanswerable=args.max_unanswerable,
         use_cache=not args.no_cache,
+        copy_bias=args.copy_bias,
     )
     if args.json:
         print(json.dumps(report, indent=2))

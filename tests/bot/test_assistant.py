@@ -14,7 +14,7 @@ from bot.classifiers.fake import FakeClassifiers
 from bot.config import BotConfig
 from bot.llm import BackendError, FakeBackend
 from bot.policy_text import ADVICE_DISCLAIMER, EMPTY_REPLY, INJECTION_REPLY
-from bot.prompts import DONT_KNOW, HANDOFF_OFFER, SYSTEM_PROMPT
+from bot.prompts import COPY_BIAS, DONT_KNOW, HANDOFF_OFFER, SYSTEM_PROMPT
 from bot.storage import Store
 
 
@@ -60,6 +60,10 @@ def test_grounded_answer_streams_verified_sentences_with_citations(kb, tmp_path)
     assert tools == {"sentiment", "risk", "banking_intent"}
     req = a.backend.requests[-1]
     assert req.messages[0]["content"] == SYSTEM_PROMPT and "[1] " in req.messages[-1]["content"]
+    assert req.copy_bias == COPY_BIAS  # served decoding (bot/prompts.py)
+    b = make(kb, tmp_path, reply=passage_reply, copy_bias=8.0)
+    turn(b, "what is the daily ATM withdrawal limit on a debit card?")
+    assert b.backend.requests[-1].copy_bias == 8.0  # BOT_COPY_BIAS reaches the model
 
 
 def test_invented_figure_is_removed_and_extract_replaces_it(kb, tmp_path) -> None:

@@ -24,6 +24,7 @@ MSG = [{"role": "user", "content": "hi"}]
         ({"messages": [{"role": "bot", "content": "x"}]}, "bad message"),
         ({"messages": MSG, "max_new_tokens": 0}, "max_new_tokens"),
         ({"messages": MSG, "temperature": -1}, "temperature"),
+        ({"messages": MSG, "copy_bias": -0.5}, "copy_bias"),
     ],
 )
 def test_request_validation(kw, msg) -> None:
