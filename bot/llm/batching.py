@@ -11,7 +11,8 @@ finish. Greedy rows are deterministic and give the same text as alone; sampled r
 generator. A request's `copy_bias` raises the logits of the tokens that follow its last two generated
 tokens somewhere in its prompt (a bigram table built once per request), so a passage being quoted is
 quoted exactly; it never overrules the model's own choice of a citation mark or the end of the reply, and
-never helps a row repeat three tokens it has already written. Errors reach every caller in the failed batch; the worker keeps serving.
+never helps a row repeat three tokens it has already written. Errors reach every caller in the failed
+batch; the worker keeps serving.
 """
 
 from __future__ import annotations
@@ -264,8 +265,11 @@ class BatchingEngine:
     def _copy_bonus(self, job: _Job, logits: Any) -> None:
         """Adds the request's copy bias, in place, to the tokens that continue its last two in the prompt."""
         g = job.generated
-        a, b = g[-2:] if len(g) >= 2 else (job.prompt_ids[-2:] + g)[-2:]
-        follow = job.followers.get((a, b)) if job.followers else None
+        recent = g[-2:] if len(g) >= 2 else (job.prompt_ids[-2:] + g)[-2:]
+        if len(recent) < 2 or not job.followers:
+            return
+        a, b = recent
+        follow = job.followers.get((a, b))
         if not follow or int(logits.argmax()) in self.uncopied:
             return
         written = {(x, y, z) for x, y, z in zip(g, g[1:], g[2:], strict=False) if (x, y) == (a, b)}
