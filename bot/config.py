@@ -10,6 +10,7 @@ from typing import Any
 
 from knowledge import env_values
 
+from .llm.base import MAX_COPY_BIAS
 from .prompts import COPY_BIAS, FOCUS_SENTENCES
 
 
@@ -56,8 +57,8 @@ class BotConfig:
             raise BotConfigError("focus_sentences must be within 0..50 (0 = whole passages)")
         if not 16 <= self.max_new_tokens <= 2048:
             raise BotConfigError("max_new_tokens must be within 16..2048")
-        if not 0.0 <= self.copy_bias <= 100.0:
-            raise BotConfigError("copy_bias must be within 0..100 (0 = off)")
+        if not 0.0 <= self.copy_bias <= MAX_COPY_BIAS:
+            raise BotConfigError(f"copy_bias must be within 0..{MAX_COPY_BIAS:g} (0 = off)")
 
     @classmethod
     def from_env(cls, **overrides: Any) -> BotConfig:

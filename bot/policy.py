@@ -1,7 +1,8 @@
 """Turn policy: map the classifiers' outputs (and the recent history of sentiment) to actions: a safety
 script from the documents with a handoff offer for high risk, supportive handling of hardship, apology and
-complaint route for complaints (when the customer sounds negative or the classifier is sure), general information plus a disclaimer and referral for regulated advice,
-a human offered to a customer who stays negative, and a human offered when the text is beyond the models.
+complaint route for complaints (when the customer sounds negative or the classifier is sure), general
+information plus a disclaimer and referral for regulated advice, a human offered to a customer who stays
+negative, and a human offered when the text is beyond the models.
 
 Pure function, no I/O: `decide(signals, recent_sentiments)`. Wording lives with the prompts; this module
 returns what to do, not what to say.

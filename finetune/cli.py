@@ -12,6 +12,8 @@ import argparse
 import json
 from pathlib import Path
 
+from bot.prompts import COPY_BIAS
+
 
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
@@ -43,9 +45,9 @@ def build_parser() -> argparse.ArgumentParser:
     v.add_argument(
         "--copy-bias",
         type=float,
-        default=0.0,
-        help="decode both models with this copy bonus (0 = plain greedy; the assistant serves bot/prompts.py "
-        "COPY_BIAS)",
+        default=COPY_BIAS,
+        help="decode both models with this copy bonus (default: bot/prompts.py COPY_BIAS, as the assistant "
+        "serves; 0 = plain greedy)",
     )
     v.add_argument(
         "--adapter", type=Path, default=None, help="adapter folder (default bot/models/lm-adapter)"

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from typing import Protocol, runtime_checkable
 
 Message = dict[str, str]  # {"role": "system" | "user" | "assistant", "content": "..."}
+MAX_COPY_BIAS = 100.0  # a logit bonus beyond this is a typo, not a setting
 
 
 @dataclass(frozen=True)
@@ -37,8 +38,8 @@ class GenerationRequest:
             raise ValueError("max_new_tokens must be within 1..8192")
         if self.temperature < 0:
             raise ValueError("temperature must be >= 0")
-        if not 0.0 <= self.copy_bias <= 100.0:
-            raise ValueError("copy_bias must be within 0..100 (0 = off)")
+        if not 0.0 <= self.copy_bias <= MAX_COPY_BIAS:
+            raise ValueError(f"copy_bias must be within 0..{MAX_COPY_BIAS:g} (0 = off)")
 
 
 @dataclass

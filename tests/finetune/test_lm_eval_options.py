@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from types import SimpleNamespace
 
+from bot.prompts import COPY_BIAS
 from finetune.cli import build_parser
 from finetune.lm.evaluate import cache_key
 
@@ -12,9 +13,9 @@ CFG = SimpleNamespace(model="packaged", dtype="float32", adapter_path=lambda: No
 PROMPTS = [[{"role": "user", "content": "what is the fee?"}]]
 
 
-def test_copy_bias_is_parsed_with_plain_greedy_as_default() -> None:
+def test_copy_bias_is_parsed_with_the_served_decoding_as_default() -> None:
     p = build_parser()
-    assert p.parse_args(["eval"]).copy_bias == 0.0
+    assert p.parse_args(["eval"]).copy_bias == COPY_BIAS
     assert p.parse_args(["eval", "--copy-bias", "8"]).copy_bias == 8.0
 
 
