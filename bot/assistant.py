@@ -5,8 +5,9 @@ A turn: the pre-generation steps of bot/steps.py composed as a LangChain runnabl
 classifier tools -> policy -> follow-up rewrite -> retrieval -> prompt), then generation streamed through
 the output guard sentence by sentence (only verified sentences reach the customer), a cited extract of the
 best passage when nothing verified remains or the model is down (or the passage sentence holding the figure
-asked for, when the reply stops short of it), the policy's text around it, and the
-record (masked) in the database. Events are plain dicts:
+asked for, when the reply stops short of it), the policy's text around it (a scripted route's quoted steps
+before the answer, its citations numbered first), and the record (masked) in the database. Events are plain
+dicts:
 
     {"type": "tool", "name": "risk", "output": {...}}
     {"type": "token", "text": "..."}                  verified reply text, in order
@@ -21,6 +22,7 @@ than the bounded per-session memory.
 from __future__ import annotations
 
 import logging
+import re
 import threading
 import time
 import uuid
@@ -32,6 +34,8 @@ from typing import Any
 
 from langchain_core.runnables import RunnableLambda
 
+from knowledge import tokenize
+
 from .config import BotConfig
 from .extractive import CachedEncoder, best_evidence, missing_figure
 from .guards.grounding import citations
@@ -40,7 +44,7 @@ from .guards.pii import contact_allowlist, mask_pii
 from .llm import BackendError, GenerationRequest, GenerationStats
 from .policy_text import CONTACT_QUERY, EMPATHY, HANDOFF_CREATED, MODEL_DOWN_NOTE, NEGATIVE_HANDOFF
 from .prompts import DONT_KNOW, HANDOFF_OFFER, passage_body, says_dont_know
-from .safety import quote
+from .safety import merge_sources, quote, renumber
 from .steps import (
     TERMINAL,
     TurnState,
@@ -66,6 +70,12 @@ class Parts:
 
 def _is_decline(sentence: str) -> bool:
     return says_dont_know(sentence) or sentence.strip() == HANDOFF_OFFER
+
+
+def repeats(sentence: str, said: str, share: float = 0.8) -> bool:
+    """At least `share` of the sentence's words (citations aside) are already in `said`."""
+    words = set(tokenize(re.sub(r"\[\d+\]", " ", sentence)))
+    return bool(words) and len(words & set(tokenize(said))) >= share * len(words)
 
 
 def _src(n: int, p, text: bool = False) -> dict:
@@ -173,6 +183,17 @@ class Assistant:
             yield emit(state.reply)
         elif state.route in TERMINAL:
             yield emit(state.reply)
+        elif state.script:
+            # The scripted route first (quoted, cited [1..]), then the answer to what was asked, its
+            # citations renumbered after the script's; sentences the script already says are left out.
+            yield emit(state.script)
+            merged, mapping = merge_sources(state.script_passages, state.passages)
+            for text in self._generate(state, guard, scripted=True):
+                if not repeats(text, state.script):
+                    yield emit(renumber(text, mapping))
+            state.passages, state.route = merged, "safety"
+            for text in state.suffix:
+                yield emit(text)
         else:
             if state.signals is not None and state.signals.sentiment.label == "negative":
                 yield emit(EMPATHY)
@@ -213,10 +234,11 @@ class Assistant:
             "guard": guard,
         }
 
-    def _generate(self, state: TurnState, guard: dict) -> Iterator[str]:
+    def _generate(self, state: TurnState, guard: dict, scripted: bool = False) -> Iterator[str]:
         """Verified sentences of the model's reply as they complete; then, if nothing cited survived, a
-        cited extract; if the model declined, the "don't know" reply with how to reach a person; if the
-        reply lacks the kind of figure asked for, the passage sentence that holds it."""
+        cited extract; if the model declined, the "don't know" reply with how to reach a person (nothing,
+        when `scripted`: the script already says where to turn); if the reply lacks the kind of figure
+        asked for, the passage sentence that holds it."""
         texts = [p.text for p in state.passages]  # the retrieved passages, whole: guard, extract, completion
         verifier = StreamingVerifier(texts, state.text, self.allow)
         request = GenerationRequest(
@@ -258,7 +280,9 @@ class Assistant:
             # this" than a 135M model's refusal: quote the best passage instead of declining.
             guard["model_declined"] = True
             declined = False
-        if declined and not citations(body):
+        if declined and not citations(body) and scripted:
+            guard["model_declined"] = True
+        elif declined and not citations(body):
             state.route = "dont_know"
             contact = self._contact()
             state.passages = contact.passages

@@ -18,7 +18,7 @@ SAFETY_QUERIES = {
     "fraud": ("fraud-and-unauthorised-transactions", "report a transaction you didn't make freeze card call fraud line 24/7"),
     "account_security": ("security-and-scams", "someone has my passcode or password account compromised what to do call now"),
     "hardship": ("financial-hardship", "struggling to pay help options call support line"),
-    "complaint": ("complaints", "how to make a complaint call or write to us"),
+    "complaint": ("complaints", "complain to Fernhollow Bank by phone complaints line email mail secure message; resolve your complaint on the spot, record it and confirm the outcome"),
 }  # fmt: skip
 SAFETY_INTROS = {
     "lost_stolen": "I'm sorry your card is missing. Please act now to protect your money:",

@@ -9,6 +9,10 @@ right pointer. Patterns were written against the training questions of knowledge
 (personal_account and other_bank kinds, against the in-scope ones and retrieval_train*.jsonl); the
 held-out bot/eval questions only measure them (`python -m bot.eval`).
 
+`asks_question` tells a question or a search-style query ("cost to stop a check") from a message that only
+tells what happened ("I lost my card on the train"): a turn on a scripted route (safety steps, the support
+line, the complaints route) also answers what was asked, and a statement gets the script alone.
+
 It deliberately does not judge anything else: products Fernhollow does not offer, facts the documents lack
 and off-topic requests are left to the retrieval's scope model and to the model.
 """
@@ -132,3 +136,27 @@ def other_institution(text: str) -> str | None:
             continue
         return m.group(1)
     return None
+
+
+_ASKS = re.compile(
+    r"\?|\b(?:what|how|when|where|who|which|why)(?:'?s|'?re)?\b|\b(?:whom|whose|legit|allowed|wondering|explain|tell me)\b"
+    r"|(?:^|[,.;:!]\s*|\b(?:and|but|so)\s+)(?:can|could|do|does|did|is|are|am|will|would|should|shall|may|must|"
+    r"have|has)\s+(?:i|u|you|we|it|they|there|he|she|my|the|a|an|this|that|fernhollow|someone|anyone|y'all)\b",
+    re.IGNORECASE,
+)
+_TELLS = re.compile(
+    r"^(?:i|i'm|im|i've|ive|my|me|we|we're|our|someone|somebody|some(?:one|body) has|there's|theres|there is|"
+    r"this|that|you|your|ur)\b",
+    re.IGNORECASE,
+)
+KEYWORD_QUERY_MAX_WORDS = 10
+
+
+def asks_question(text: str) -> bool:
+    """The message asks something: a question mark, a question word, an auxiliary that opens a question
+    ("can I", "is there"), or a short search-style query that does not open by telling ("used auto loan
+    apr", not "I lost my card on the train")."""
+    t = _normalise(text)
+    if _ASKS.search(t):
+        return True
+    return len(t.split()) <= KEYWORD_QUERY_MAX_WORDS and not _TELLS.match(t)

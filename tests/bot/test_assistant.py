@@ -13,7 +13,7 @@ from bot.assistant import Assistant, Parts
 from bot.classifiers.fake import FakeClassifiers
 from bot.config import BotConfig
 from bot.llm import BackendError, FakeBackend
-from bot.policy_text import ADVICE_DISCLAIMER, EMPTY_REPLY, INJECTION_REPLY
+from bot.policy_text import ADVICE_DISCLAIMER, EMPTY_REPLY, INJECTION_REPLY, SAFETY_INTROS
 from bot.prompts import COPY_BIAS, DONT_KNOW, HANDOFF_OFFER, SYSTEM_PROMPT
 from bot.storage import Store
 
@@ -157,6 +157,29 @@ def test_high_risk_gets_the_safety_script_from_the_documents(kb, tmp_path) -> No
     assert HANDOFF_OFFER in final["text"] and "[1]" in final["text"]
     assert next(e for e in events if e["type"] == "handoff")["offered"] is True
     assert a.backend.requests == []  # the script is quoted, not generated
+
+
+def test_a_high_risk_question_gets_the_script_then_the_answer(kb, tmp_path) -> None:
+    """The script first (quoted, cited [1..]), then the model's answer with its citations renumbered after
+    the script's sources, then the handoff offer; a model sentence the script already says is left out."""
+    script_line = "Our lost and stolen card line is open 24 hours a day, 7 days a week, including holidays"
+
+    def reply(request) -> str:
+        return f"{passage_reply(request)} {script_line} [2]."
+
+    a = make(kb, tmp_path, reply=reply)
+    events, final = turn(a, "I lost my card, how long does a replacement card take to arrive?")
+    text = final["text"]
+    assert final["route"] == "safety" and text.startswith(SAFETY_INTROS["lost_stolen"])
+    assert text.endswith(HANDOFF_OFFER) and a.backend.requests  # the question went to the model
+    sources = next(e for e in events if e["type"] == "citations")["sources"]
+    tokens = [e["text"] for e in events if e["type"] == "token"]
+    script, answer = tokens[0], tokens[1]
+    script_sources = {int(n) for n in re.findall(r"\[(\d+)\]", script)}
+    assert script_sources == set(range(1, len(script_sources) + 1))
+    answer_sources = {int(n) for n in re.findall(r"\[(\d+)\]", answer)}
+    assert answer_sources and max(answer_sources) <= len(sources)
+    assert text.count(script_line) <= 1  # said once
 
 
 def test_advice_gets_a_disclaimer(kb, tmp_path) -> None:

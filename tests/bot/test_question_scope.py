@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from bot.question_scope import account_state_question, other_institution
+from bot.question_scope import account_state_question, asks_question, other_institution
 
 ACCOUNT_STATE = [
     "did my wire to the roofer go through?",
@@ -53,3 +53,34 @@ def test_another_institutions_products_are_recognised(text: str, name: str) -> N
 def test_generic_words_that_are_also_company_names_need_context() -> None:
     assert other_institution("does a square root calculator exist") is None
     assert other_institution("what's the Discover card cash back rate") == "Discover"
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "cost to stop a check i wrote",  # a search-style query
+        "used auto loan apr no autopay",
+        "bruh i instant-paid the wrong person, whos the number to call",
+        "lost my debit card on vacay in cancun, can u mail the new one to my hotel",
+        "Someone swiped my debit card. Is the new one going to keep the old digits?",
+        "I emailed a complaint yesterday. When should somebody at least confirm they got it?",
+        "my acount has been in the negitive for a while, can the bank close it on me",
+    ],
+)
+def test_questions_and_queries_ask_something(text: str) -> None:
+    assert asks_question(text)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "I lost my card at the station",
+        "someone stole my card",
+        "there's a charge I didn't make on my account",
+        "I can't pay my mortgage this month",
+        "your service is terrible, I want to complain",
+        "My wallet was stolen with all my cards in it and the police have a report from this afternoon",
+    ],
+)
+def test_messages_that_only_tell_what_happened_do_not(text: str) -> None:
+    assert not asks_question(text)

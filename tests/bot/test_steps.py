@@ -37,7 +37,7 @@ from bot.steps import (
     rewrite_step,
 )
 from bot.tools import make_tools
-from knowledge import KnowledgeBase
+from knowledge import KnowledgeBase, RetrievalResult
 
 
 @pytest.fixture
@@ -93,6 +93,29 @@ def test_policy_quotes_the_documented_safety_route_for_high_risk(kb, clf) -> Non
     assert s.route == "safety" and s.reply.startswith(SAFETY_INTROS["lost_stolen"])
     assert "1-800-555-0199" in s.reply and HANDOFF_OFFER in s.reply
     assert s.passages and all(p.doc_id == "lost-or-stolen-cards" for p in s.passages)
+
+
+def test_policy_keeps_the_script_for_a_high_risk_question_and_goes_on_to_answer_it(kb, clf) -> None:
+    """A question asked on a scripted route is answered after the script: the script waits in
+    `state.script` and retrieval runs; with nothing retrieved above threshold the script stands alone."""
+    s = through_policy("I lost my card, how long does a replacement card take to arrive?", kb, clf)
+    assert s.route == "answer" and s.reply == ""
+    assert s.script.startswith(SAFETY_INTROS["lost_stolen"]) and "1-800-555-0199" in s.script
+    assert s.script_passages and all(p.doc_id == "lost-or-stolen-cards" for p in s.script_passages)
+    assert s.suffix == [HANDOFF_OFFER]
+    answered = retrieve_step(rewrite_step(s), kb=kb, classifiers=clf, k=3)
+    assert answered.route == "answer" and answered.passages and answered.retrieval.answerable
+
+    class Nothing:
+        def retrieve(self, query, **kw):
+            return RetrievalResult(query)
+
+    alone = through_policy("I lost my card, how long does a replacement card take to arrive?", kb, clf)
+    alone = retrieve_step(rewrite_step(alone), kb=Nothing(), classifiers=clf, k=3)
+    assert alone.route == "safety" and alone.reply == f"{alone.script} {HANDOFF_OFFER}"
+    assert alone.passages == alone.script_passages
+    told = through_policy("I lost my card on the train", kb, clf)  # tells, asks nothing: the script alone
+    assert told.route == "safety" and told.script == ""
 
 
 def test_policy_answers_medium_risk_and_invites_the_customer_to_say_more(kb, clf) -> None:
