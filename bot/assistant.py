@@ -37,7 +37,7 @@ from langchain_core.runnables import RunnableLambda
 from knowledge import tokenize
 
 from .config import BotConfig
-from .extractive import CachedEncoder, best_evidence, missing_figure
+from .extractive import CachedEncoder, best_evidence, missing_figure, uncovered_best
 from .guards.grounding import citations
 from .guards.output_guard import StreamingVerifier
 from .guards.pii import contact_allowlist, mask_pii
@@ -297,12 +297,19 @@ class Assistant:
             if extract:
                 yield f"{note}{extract}"
         else:
-            # The reply is grounded and cited but may stop short of the figure asked for: add the passage
-            # sentence that holds it (checked like the model's own sentences).
-            extra = missing_figure(state.query or state.text, body, texts, self._encode)
+            # The reply is grounded and cited but may stop short of the figure asked for, or quote a
+            # neighbour of the best sentence: add the passage sentences that hold them (checked like the
+            # model's own sentences).
+            question = state.query or state.text
+            extra = missing_figure(question, body, texts, self._encode)
             if extra and verifier.checker.problem(extra) is None:
                 guard["figure_added"] = extra
+                body = f"{body} {extra}"
                 yield verifier.checker.clean(extra)[0]
+            best = uncovered_best(question, body, texts, self._encode)
+            if best and verifier.checker.problem(best) is None:
+                guard["best_sentence_added"] = best
+                yield verifier.checker.clean(best)[0]
         state.timings_ms["verify"] = round((time.perf_counter() - t1) * 1e3, 2)
 
     def _handoff_reason(self, state: TurnState) -> str:

@@ -13,6 +13,7 @@ from bot.extractive import (
     holds_kind,
     missing_figure,
     rank_sentences,
+    uncovered_best,
     wanted_kinds,
 )
 from knowledge import HashingEmbedder
@@ -108,3 +109,17 @@ def test_missing_figure_adds_the_passage_sentence_only_when_the_reply_lacks_that
     assert missing_figure("what time is the wire cut-off", short + " " + added, WIRE) == ""
     assert missing_figure("tell me about domestic wires", short, WIRE) == ""  # no figure asked for
     assert missing_figure("what time is the wire cut-off", short, ["Wires are fast. Wires are safe."]) == ""
+
+
+def test_uncovered_best_adds_the_top_sentence_only_when_the_reply_lacks_what_it_holds() -> None:
+    question = "what is the everyday checking monthly fee"
+    top = rank_sentences(question, PASSAGES)[0]
+    assert "$5" in top.sentence
+    neighbour = "Everyday Checking is our most popular account [1]."
+    assert uncovered_best(question, neighbour, PASSAGES) == f"{top.sentence.rstrip('.')} [{top.passage}]."
+    assert uncovered_best(question, "The monthly fee is $5 [2].", PASSAGES) == ""  # its figures are there
+    assert uncovered_best(question, f"{top.sentence} [2]", PASSAGES) == ""  # quoted already
+    wordy = ["Open Everyday Checking online in minutes with a phone and an ID."]
+    assert uncovered_best("how do I open everyday checking", "You can apply in a branch [1].", wordy)
+    assert uncovered_best("how do I open everyday checking", f"{wordy[0]} [1]", wordy) == ""
+    assert uncovered_best(question, neighbour, []) == ""
