@@ -2,8 +2,8 @@
 
 Per sentence: drop it when it states a figure (amount, percentage, time, date, phone number) that neither
 the passages nor the customer's message contains, names a bank product the passages do not mention,
-claims an action on the customer's account ("I have frozen your card"), or cites a passage that does not
-exist. Personal data in what remains is masked (the bank's own published contacts are allowed). When
+claims an action on the customer's account ("I have frozen your card"), cites a passage that does not
+exist, or says again what the reply already said (a small model sometimes loops on a sentence). Personal data in what remains is masked (the bank's own published contacts are allowed). When
 nothing cited remains of a reply that should answer, the caller falls back to a cited extract of the best
 passage (bot/extractive.py). `StreamingVerifier` does the same sentence by sentence while tokens arrive,
 so verified text can stream. It never adds facts of its own.
@@ -96,6 +96,11 @@ def verify(reply: str, passages: Sequence[str], question: str, allow: Collection
     return v.finish()
 
 
+def _said(sentence: str) -> str:
+    """What a sentence says, for spotting a repeat: no citations, end punctuation or case."""
+    return " ".join(re.sub(r"\[\d{1,2}\]", " ", sentence).lower().strip(" .!?").split())
+
+
 class StreamingVerifier:
     """Feed tokens; get back verified whole sentences as soon as each one ends."""
 
@@ -106,13 +111,17 @@ class StreamingVerifier:
         self.buffer = ""
         self.verdict = Verdict("")
         self._kept: list[str] = []
+        self._said: set[str] = set()  # kept sentences without citations, lower case
         self.tail = ""  # the verified last sentence, set by finish()
 
     def _take(self, sentence: str) -> str:
         sentence = sentence.strip()
         if not sentence:
             return ""
-        reason = self.checker.problem(sentence)
+        said = _said(sentence)
+        reason = self.checker.problem(sentence) or (
+            "repeats an earlier sentence" if said in self._said else None
+        )
         if reason:
             self.verdict.dropped.append({"sentence": sentence, "reason": reason})
             return ""
@@ -120,6 +129,7 @@ class StreamingVerifier:
         for k, c in counts.items():
             self.verdict.pii_masked[k] = self.verdict.pii_masked.get(k, 0) + c
         self._kept.append(text)
+        self._said.add(said)
         return text
 
     def feed(self, piece: str) -> Iterable[str]:

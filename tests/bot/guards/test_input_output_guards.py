@@ -53,3 +53,12 @@ def test_streaming_verifier_matches_batch_verify() -> None:
     assert out == ["An online wire costs $25 [1]."]  # the last sentence waits for finish()
     assert s.tail == "Premier Checking includes 2 free wires [1]."
     assert final.text == verify(reply, [PASSAGE], "q").text
+
+
+def test_output_guard_drops_a_sentence_the_reply_already_said() -> None:
+    reply = (
+        "An online wire costs $25 [1]. Premier Checking includes 2 free wires [1]. An online wire costs $25."
+    )
+    v = verify(reply, [PASSAGE], "how much is a wire")
+    assert v.text == "An online wire costs $25 [1]. Premier Checking includes 2 free wires [1]."
+    assert v.dropped == [{"sentence": "An online wire costs $25.", "reason": "repeats an earlier sentence"}]
