@@ -11,7 +11,10 @@ held-out bot/eval questions only measure them (`python -m bot.eval`).
 
 `asks_question` tells a question or a search-style query ("cost to stop a check") from a message that only
 tells what happened ("I lost my card on the train"): a turn on a scripted route (safety steps, the support
-line, the complaints route) also answers what was asked, and a statement gets the script alone.
+line, the complaints route) also answers what was asked, and a statement gets the script alone. Measured on
+training data only: 1,456 of the 1,524 questions of knowledge/eval/retrieval_train*.jsonl read as asking,
+82 of the 593 high-risk messages of finetune/data/risk/written_train*.jsonl ("charges i didnt make on my
+acct!!! what do i do", "lost card, need a replacement overnighted").
 
 It deliberately does not judge anything else: products Fernhollow does not offer, facts the documents lack
 and off-topic requests are left to the retrieval's scope model and to the model.
@@ -138,10 +141,14 @@ def other_institution(text: str) -> str | None:
     return None
 
 
+_AUX = r"(?:can|could|do|does|did|is|are|am|will|would|should|shall|may|must|have|has)"
+_CLAUSE = r"(?:^|[,.;:!?]\s*)"  # the start of the message or of a clause
 _ASKS = re.compile(
-    r"\?|\b(?:what|how|when|where|who|which|why)(?:'?s|'?re)?\b|\b(?:whom|whose|legit|allowed|wondering|explain|tell me)\b"
-    r"|(?:^|[,.;:!]\s*|\b(?:and|but|so)\s+)(?:can|could|do|does|did|is|are|am|will|would|should|shall|may|must|"
-    r"have|has)\s+(?:i|u|you|we|it|they|there|he|she|my|the|a|an|this|that|fernhollow|someone|anyone|y'all)\b",
+    r"\?|\b(?:whom|whose|legit|allowed|wondering|explain|tell me)\b"
+    r"|" + _CLAUSE + r"(?:what|how|when|where|who|which|why|whats|hows|whos|wheres|if|any|anything)\b"
+    r"|\b(?:what|how|when|where|who|which|why)(?:'s|'re| " + _AUX + r")\b"
+    r"|" + _CLAUSE + _AUX + r"\b"
+    r"|\b(?:can|could|do|does|is|will|should) (?:i|u|you|it|there)\b",
     re.IGNORECASE,
 )
 _TELLS = re.compile(

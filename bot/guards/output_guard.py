@@ -3,10 +3,11 @@
 Per sentence: drop it when it states a figure (amount, percentage, time, date, phone number) that neither
 the passages nor the customer's message contains, names a bank product the passages do not mention,
 claims an action on the customer's account ("I have frozen your card"), cites a passage that does not
-exist, or says again what the reply already said (a small model sometimes loops on a sentence). Personal data in what remains is masked (the bank's own published contacts are allowed). When
-nothing cited remains of a reply that should answer, the caller falls back to a cited extract of the best
-passage (bot/extractive.py). `StreamingVerifier` does the same sentence by sentence while tokens arrive,
-so verified text can stream. It never adds facts of its own.
+exist, or says again what the reply already said (a small model sometimes loops on a sentence). Personal
+data in what remains is masked (the bank's own published contacts are allowed). When nothing cited remains
+of a reply that should answer, the caller falls back to a cited extract of the best passage
+(bot/extractive.py). `StreamingVerifier` does the same sentence by sentence while tokens arrive, so verified
+text can stream. It never adds facts of its own.
 """
 
 from __future__ import annotations

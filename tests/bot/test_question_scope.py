@@ -61,6 +61,8 @@ def test_generic_words_that_are_also_company_names_need_context() -> None:
         "cost to stop a check i wrote",  # a search-style query
         "used auto loan apr no autopay",
         "bruh i instant-paid the wrong person, whos the number to call",
+        "will filing a complaint get my account treated worse or cost me anything",
+        "if i downgrade from premier to everyday checking after a month is that a closure fee",
         "lost my debit card on vacay in cancun, can u mail the new one to my hotel",
         "Someone swiped my debit card. Is the new one going to keep the old digits?",
         "I emailed a complaint yesterday. When should somebody at least confirm they got it?",
@@ -78,6 +80,8 @@ def test_questions_and_queries_ask_something(text: str) -> None:
         "someone stole my card",
         "there's a charge I didn't make on my account",
         "I can't pay my mortgage this month",
+        "Someone bought airline miles with my card, I didn't do that",
+        "My business account shows payroll payments to people who don't work for us",
         "your service is terrible, I want to complain",
         "My wallet was stolen with all my cards in it and the police have a report from this afternoon",
     ],
