@@ -290,7 +290,9 @@ class Assistant:
                 state.suffix.append(HANDOFF_OFFER)
             yield f"{DONT_KNOW} {contact.text}"
         elif not citations(body):
-            extract = best_evidence(state.query or state.text, texts, self._encode)
+            # Ranked for the customer's own words: the rewritten follow-up query holds the earlier question
+            # too, and its extract answered that one instead (bot/eval follow-up bf-048, 6a5589d reverted).
+            extract = best_evidence(state.text, texts, self._encode)
             note = MODEL_DOWN_NOTE + " " if guard.get("backend_error") else ""
             state.status = "fallback"
             guard["fallback"] = "model down" if guard.get("backend_error") else "no verified, cited sentence"
