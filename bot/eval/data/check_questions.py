@@ -2,7 +2,8 @@
 
 Run from the repository root:  python bot/eval/data/check_questions.py
 
-Standalone: standard library plus PyYAML (for the documents' front matter). Exits with status 1 if any check fails.
+Standalone: standard library plus PyYAML (for the documents' front matter); the near-duplicate checks are in
+near_duplicates.py beside it. Exits with status 1 if any check fails.
 
 questions.jsonl, answerable rows (id bq-NNNN):
 - fields are exactly id, question, answerable, doc, section, gold_facts, style;
@@ -37,6 +38,13 @@ import unicodedata
 from pathlib import Path
 
 import yaml
+from near_duplicates import (
+    JACCARD_REF_LIMIT,
+    JACCARD_SELF_LIMIT,
+    own_duplicates,
+    reference_duplicates,
+    tokens,
+)
 
 DATA_DIR = Path(__file__).resolve().parent
 ROOT = DATA_DIR.parents[2]
@@ -60,8 +68,6 @@ STYLE_TARGETS = {
 }
 STYLE_TOLERANCE = 0.05
 KINDS = ("not_in_docs", "other_bank", "personal_account", "not_offered", "off_topic")
-JACCARD_REF_LIMIT = 0.5
-JACCARD_SELF_LIMIT = 0.6
 
 ANSWERABLE_KEYS = {"id", "question", "answerable", "doc", "section", "gold_facts", "style"}
 UNANSWERABLE_KEYS = {"id", "question", "answerable", "kind"}
@@ -116,24 +122,12 @@ ABSENT_TERMS = {
     "bq-u055": ["Zelle", "Bank of America"],
 }
 
-_TOKEN = re.compile(r"[a-z0-9]+(?:'[a-z]+)?")
-
 failures: list[str] = []
 
 
 def fail(msg: str) -> None:
     failures.append(msg)
     print(f"FAIL: {msg}")
-
-
-def tokens(text: str) -> frozenset[str]:
-    return frozenset(_TOKEN.findall(text.lower()))
-
-
-def jaccard(a: frozenset[str], b: frozenset[str]) -> float:
-    if not a and not b:
-        return 1.0
-    return len(a & b) / len(a | b)
 
 
 def norm(text: str) -> str:
@@ -339,46 +333,34 @@ def main() -> int:
         fail(f"{len(followups)} follow-ups, need at least {MIN_FOLLOWUPS}")
 
     # held out: no near-duplicates of the existing question files, none among the new questions
-    refs: list[tuple[str, frozenset[str]]] = []
-    for pattern in REF_GLOBS:
-        for path in sorted(REF_DIR.glob(pattern)):
-            for row in load_jsonl(path):
-                refs.append((f"{path.name}:{row.get('id')}", tokens(str(row.get("question", "")))))
-    index: dict[str, list[int]] = collections.defaultdict(list)
-    for i, (_, toks) in enumerate(refs):
-        for t in toks:
-            index[t].append(i)
-
+    refs = [
+        (f"{path.name}:{row.get('id')}", tokens(str(row.get("question", ""))))
+        for pattern in REF_GLOBS
+        for path in sorted(REF_DIR.glob(pattern))
+        for row in load_jsonl(path)
+    ]
     texts: list[tuple[str, str]] = [(str(r.get("id")), str(r.get("question", ""))) for r in questions]
     for r in followups:
         turns = r.get("turns") if isinstance(r.get("turns"), list) else []
         for k, t in enumerate(turns):
             texts.append((f"{r.get('id')} turn {k + 1}", str(t)))
         texts.append((f"{r.get('id')} joined", " ".join(str(t) for t in turns)))
-    ref_hits = 0
-    for rid, text in texts:
-        toks = tokens(text)
-        candidates = {i for t in toks for i in index.get(t, ())}
-        best = max(((jaccard(toks, refs[i][1]), i) for i in candidates), default=(0.0, -1))
-        if best[0] >= JACCARD_REF_LIMIT:
-            ref_hits += 1
-            fail(f"{rid}: near-duplicate (Jaccard {best[0]:.2f}) of {refs[best[1]][0]}: {text!r}")
+    ref_found = reference_duplicates(texts, refs)
+    for msg in ref_found:
+        fail(msg)
 
-    own = [(str(r.get("id")), tokens(str(r.get("question", "")))) for r in questions]
-    own += [(f"{r.get('id')} turn 1", tokens(str((r.get("turns") or [""])[0]))) for r in followups]
     seen: dict[str, str] = {}
     for r in questions:
         key = norm(str(r.get("question", "")))
         if key in seen:
             fail(f"{r.get('id')}: same question as {seen[key]}")
         seen[key] = str(r.get("id"))
-    self_hits = 0
-    for a in range(len(own)):
-        for b in range(a + 1, len(own)):
-            score = jaccard(own[a][1], own[b][1])
-            if score >= JACCARD_SELF_LIMIT:
-                self_hits += 1
-                fail(f"{own[a][0]} and {own[b][0]} are near-duplicates (Jaccard {score:.2f})")
+    own = [(str(r.get("id")), tokens(str(r.get("question", "")))) for r in questions]
+    own += [(f"{r.get('id')} turn 1", tokens(str((r.get("turns") or [""])[0]))) for r in followups]
+    own_found = own_duplicates(own)
+    for msg in own_found:
+        fail(msg)
+    ref_hits, self_hits = len(ref_found), len(own_found)
 
     # report
     print(
