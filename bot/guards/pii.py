@@ -43,10 +43,10 @@ before a name in brackets after a number, "... 0130 00 (Klaus Weber)", became a 
 one in its database); precision 1.000 for every kind; masked-at-all recall 0.996; benign false-positive
 rate 0.000. The rules were tuned on these messages, so read that as an upper bound. Messages pii-0466 on
 were written after the detector and measured once before any fix: every number kind and EMAIL 1.000, NAME
-recall 0.920 and precision 0.960, masked-at-all 0.979, 1 benign message of 35 masked ("Western Union"). Speed: import about 50 ms
-(phonenumbers 15-30 ms of it); 0.6 ms mean per 500-character message (p95 0.9 ms); 100 KB of adversarial
-input 0.02-0.2 s, 100 KB packed with 9,000 phone numbers 0.36 s (linear; no regex here can backtrack
-catastrophically).
+recall 0.920 and precision 0.960, masked-at-all 0.979, 1 benign message of 35 masked ("Western Union").
+Speed: import about 50 ms (phonenumbers 15-30 ms of it); 0.6 ms mean per 500-character message (p95
+0.9 ms); 100 KB of adversarial input 0.02-0.2 s, 100 KB packed with 9,000 phone numbers 0.36 s (linear; no
+regex here can backtrack catastrophically).
 
 Libraries, decided by measurement on this set:
 - phonenumbers 9.0.43 (Apache-2.0, Google's libphonenumber port): used for "+" numbers (per-country possible
