@@ -194,6 +194,11 @@ def best_evidence(
     return " ".join(_cited(e) for e in top)
 
 
+def _quoted(sentence: str, reply: str) -> bool:
+    """The reply already quotes the sentence (case aside, final full stop aside)."""
+    return sentence.rstrip(".").lower() in reply.lower()
+
+
 def _cited(e: Evidence) -> str:
     """A passage sentence as the assistant quotes it, cited: Sentence [2]."""
     return f"{e.sentence.rstrip('.')} [{e.passage}]."
@@ -211,7 +216,7 @@ def missing_figure(
         return ""
     for e in rank_sentences(question, passages, encode)[:within]:
         if holds_kind(e.sentence, kinds):
-            if e.sentence.rstrip(".").lower() in reply.lower():
+            if _quoted(e.sentence, reply):
                 return ""
             return _cited(e)
     return ""
@@ -227,7 +232,7 @@ def uncovered_best(
     if not ranked:
         return ""
     best = ranked[0]
-    if best.sentence.rstrip(".").lower() in reply.lower():
+    if _quoted(best.sentence, reply):
         return ""
     found = {f.canon for f in figures(best.sentence)}
     if found:
