@@ -1,6 +1,7 @@
 """Rank passages for a query: the query embedding moved by the query adapter (when one is loaded), dense
 cosine search in FAISS, optionally fused with BM25 by reciprocal rank fusion, near-duplicate removal, and
-the "no answer" decision: the scope model when loaded, else a cosine threshold on the top passage.
+the "no answer" decision: the scope model when loaded (with a floor on the top cosine beneath it), else a
+cosine threshold on the top passage.
 
 `Retriever.retrieve()` accepts a precomputed query vector, so one embedding per turn can serve both
 retrieval and the classifiers. This module does not build indexes or format prompts.
@@ -169,7 +170,7 @@ class Retriever:
         prob = None
         if self.scope is not None:
             prob = round(self.scope.probability(qvec, feats), 4)
-            answerable = bool(passages) and prob >= self.scope.threshold
+            answerable = bool(passages) and prob >= self.scope.threshold and top >= cfg.min_top_cosine
         else:
             answerable = bool(passages) and top >= cfg.no_answer_threshold
         timings["total_ms"] = (time.perf_counter() - t0) * 1e3

@@ -84,3 +84,15 @@ def test_explicit_scope_model_for_another_embedder_is_refused(
         KnowledgeBase.open(small_cfg.with_overrides(scope_model=str(bad)), fake_embedder)
     kb = KnowledgeBase.open(small_cfg.with_overrides(scope_model="none"), fake_embedder)
     assert kb.retriever.scope is None
+
+
+def test_top_cosine_floor_overrides_an_accepting_scope_model(small_cfg, fake_embedder) -> None:
+    """Beneath the scope model: no passage close enough means "no answer", whatever the model says."""
+    build_index(small_cfg, fake_embedder, progress=False)
+    kb = KnowledgeBase.open(small_cfg.with_overrides(min_top_cosine=0.0), fake_embedder)
+    kb.retriever.scope = ScopeModel(np.zeros(259, dtype=np.float32), 5.0, "hashing-fake")  # accepts all
+    top = kb.retrieve("recipe for banana soup").top_score
+    assert kb.retrieve("recipe for banana soup").answerable
+    for floor, expected in ((top + 0.01, False), (max(top - 0.01, 0.0), True)):
+        kb.retriever.cfg = kb.retriever.cfg.with_overrides(min_top_cosine=floor)
+        assert kb.retrieve("recipe for banana soup").answerable is expected
