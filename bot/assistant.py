@@ -37,7 +37,7 @@ from langchain_core.runnables import RunnableLambda
 from knowledge import tokenize
 
 from .config import BotConfig
-from .extractive import CachedEncoder, best_evidence, missing_figure, uncovered_best
+from .extractive import CachedEncoder, best_evidence, missing_figure, uncovered_top
 from .guards.grounding import citations
 from .guards.output_guard import StreamingVerifier
 from .guards.pii import contact_allowlist, mask_pii
@@ -100,6 +100,9 @@ class Assistant:
         # The sentence ranker's encoder (prompt focus and extract): the knowledge base's embedder, with the
         # library's sentences remembered across turns.
         self._encode = CachedEncoder(self.kb.embedder.encode)
+        # Completion and the fallback extract rank for the question as retrieval sees it (query adapter);
+        # the prompt's focus keeps the raw embedding the model was trained with.
+        self._query_view = getattr(self.kb, "query_view", None)
         self.memory: OrderedDict[str, deque] = OrderedDict()
         self.sentiments: dict[str, deque] = {}
         self.lock = threading.Lock()
@@ -292,7 +295,7 @@ class Assistant:
         elif not citations(body):
             # Ranked for the customer's own words: the rewritten follow-up query holds the earlier question
             # too, and its extract answered that one instead (bot/eval follow-up bf-048, 6a5589d reverted).
-            extract = best_evidence(state.text, texts, self._encode)
+            extract = best_evidence(state.text, texts, self._encode, query_view=self._query_view)
             note = MODEL_DOWN_NOTE + " " if guard.get("backend_error") else ""
             state.status = "fallback"
             guard["fallback"] = "model down" if guard.get("backend_error") else "no verified, cited sentence"
@@ -308,10 +311,10 @@ class Assistant:
                 guard["figure_added"] = extra
                 body = f"{body} {extra}"
                 yield verifier.checker.clean(extra)[0]
-            best = uncovered_best(question, body, texts, self._encode)
-            if best and verifier.checker.problem(best) is None:
-                guard["best_sentence_added"] = best
-                yield verifier.checker.clean(best)[0]
+            for best in uncovered_top(question, body, texts, self._encode, query_view=self._query_view):
+                if verifier.checker.problem(best) is None:
+                    guard.setdefault("best_sentences_added", []).append(best)
+                    yield verifier.checker.clean(best)[0]
         state.timings_ms["verify"] = round((time.perf_counter() - t1) * 1e3, 2)
 
     def _handoff_reason(self, state: TurnState) -> str:

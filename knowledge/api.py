@@ -7,6 +7,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TypeVar
 
+import numpy as np
+
 from .adapter import DEFAULT_ADAPTER, QueryAdapter
 from .builder import BuildReport, build_index
 from .config import ConfigError, KnowledgeConfig
@@ -110,6 +112,12 @@ class KnowledgeBase:
 
     def retrieve(self, query: str, **kw) -> RetrievalResult:
         return self.retriever.retrieve(query, **kw)
+
+    def query_view(self, vectors: np.ndarray) -> np.ndarray:
+        """Query embeddings (one per row) as dense search compares them with the library: moved by the query
+        adapter when one is loaded, unchanged otherwise. For ranking passage sentences the same way."""
+        r = self.retriever
+        return r.adapter(vectors) if r.adapter is not None else np.asarray(vectors, dtype=np.float32)
 
     def search_document(self, doc_id: str, query: str, k: int = 2) -> list[Passage]:
         """The `k` chunks of one document closest to `query` (for quoting a known page, e.g. a safety

@@ -13,7 +13,7 @@ from bot.extractive import (
     holds_kind,
     missing_figure,
     rank_sentences,
-    uncovered_best,
+    uncovered_top,
     wanted_kinds,
 )
 from knowledge import HashingEmbedder
@@ -111,15 +111,36 @@ def test_missing_figure_adds_the_passage_sentence_only_when_the_reply_lacks_that
     assert missing_figure("what time is the wire cut-off", short, ["Wires are fast. Wires are safe."]) == ""
 
 
-def test_uncovered_best_adds_the_top_sentence_only_when_the_reply_lacks_what_it_holds() -> None:
+def test_uncovered_top_adds_the_best_sentences_only_when_the_reply_lacks_what_they_hold() -> None:
     question = "what is the everyday checking monthly fee"
-    top = rank_sentences(question, PASSAGES)[0]
+    ranked = rank_sentences(question, PASSAGES)
+    top, second = ranked[0], ranked[1]
     assert "$5" in top.sentence
+
+    def cited(e) -> str:
+        return f"{e.sentence.rstrip('.')} [{e.passage}]."
+
     neighbour = "Everyday Checking is our most popular account [1]."
-    assert uncovered_best(question, neighbour, PASSAGES) == f"{top.sentence.rstrip('.')} [{top.passage}]."
-    assert uncovered_best(question, "The monthly fee is $5 [2].", PASSAGES) == ""  # its figures are there
-    assert uncovered_best(question, f"{top.sentence} [2]", PASSAGES) == ""  # quoted already
+    assert uncovered_top(question, neighbour, PASSAGES, top=1) == [cited(top)]
+    assert uncovered_top(question, neighbour, PASSAGES) == [cited(top), cited(second)]
+    assert (
+        uncovered_top(question, "The monthly fee is $5 [2].", PASSAGES, top=1) == []
+    )  # its figures are there
+    assert uncovered_top(question, f"{top.sentence} [2]", PASSAGES, top=1) == []  # quoted already
+    both = f"{top.sentence} [2] {second.sentence} [{second.passage}]"
+    assert uncovered_top(question, both, PASSAGES) == []
     wordy = ["Open Everyday Checking online in minutes with a phone and an ID."]
-    assert uncovered_best("how do I open everyday checking", "You can apply in a branch [1].", wordy)
-    assert uncovered_best("how do I open everyday checking", f"{wordy[0]} [1]", wordy) == ""
-    assert uncovered_best(question, neighbour, []) == ""
+    assert uncovered_top("how do I open everyday checking", "You can apply in a branch [1].", wordy)
+    assert uncovered_top("how do I open everyday checking", f"{wordy[0]} [1]", wordy) == []
+    assert uncovered_top(question, neighbour, []) == []
+
+
+def test_query_view_moves_the_question_before_ranking() -> None:
+    """A view that swaps the question for the hours sentence's own embedding ranks that sentence first."""
+    emb = HashingEmbedder(dim=256)
+    hours = "Branches open Monday to Friday from 9 am."
+    question = "what is the everyday checking monthly fee"
+    assert rank_sentences(question, PASSAGES, emb.encode)[0].sentence != hours
+    view = lambda q: emb.encode([hours])  # noqa: E731
+    assert rank_sentences(question, PASSAGES, emb.encode, query_view=view)[0].sentence == hours
+    assert best_evidence(question, PASSAGES, emb.encode, limit=1, query_view=view).startswith("Branches open")

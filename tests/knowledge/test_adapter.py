@@ -55,6 +55,10 @@ def test_training_helps_and_retriever_uses_it(small_cfg, fake_embedder, tmp_path
     adapted = KnowledgeBase.open(small_cfg.with_overrides(query_adapter=str(out)), fake_embedder)
     assert adapted.retriever.adapter is not None
     assert adapted.retrieve("i misplaced my plastic").passages[0].section == "Lost cards"
+    q = fake_embedder.encode(["i misplaced my plastic"])
+    assert np.allclose(kb.query_view(q), q)  # no adapter: unchanged
+    assert np.allclose(adapted.query_view(q), adapted.retriever.adapter(q))
+    assert not np.allclose(adapted.query_view(q), q)
 
 
 def test_explicit_adapter_for_another_model_is_refused(small_cfg, fake_embedder, tmp_path: Path) -> None:
