@@ -38,9 +38,9 @@ and a name the cue words do not reach. Known false positives: business and place
 ("from State Farm", "to Los Angeles"), any Luhn-valid 13-19 digit reference number.
 
 Measured (2 cores, `python -m bot.guards.pii_eval`; 586 messages, 485 entities, 165 benign): recall 1.000
-for CARD, IBAN, ACCOUNT, SSN, PHONE and EMAIL, NAME 0.982 without the optional `names` package (0.973
-before a name in brackets after a number, "... 0130 00 (Klaus Weber)", became a cue: bot.eval found that
-one in its database); precision 1.000 for every kind; masked-at-all recall 0.996; benign false-positive
+for every kind, NAME included (0.982 without the `names` package; 0.973 before a name in brackets after a
+number, "... 0130 00 (Klaus Weber)", became a cue: bot.eval found that one in its database); precision 1.000
+for every kind; masked-at-all recall 1.000 (0.996 without `names`); benign false-positive
 rate 0.000. The rules were tuned on these messages, so read that as an upper bound. Messages pii-0466 on
 were written after the detector and measured once before any fix: every number kind and EMAIL 1.000, NAME
 recall 0.920 and precision 0.960, masked-at-all 0.979, 1 benign message of 35 masked ("Western Union").
@@ -61,9 +61,12 @@ Libraries, decided by measurement on this set:
   IBAN 0.965, ACCOUNT 0.917 (UsBankRecognizer, precision 0.65), SSN 0.965 (it rejects the sample SSNs
   078-05-1120 and 123-45-6789 by design; precision 0.81), PHONE 0.926 (precision 0.71), EMAIL 0.889;
   benign false-positive rate 0.042; no NAME without a spaCy model. Not used.
-- names 0.3.0 (MIT; the 1990 US census first-name lists, 5,163 names): optional. When installed, a known
-  first name is accepted in lower case after "my son"/"call me" and starts "Firstname Surname" without a
-  cue; NAME recall 0.973 -> 0.991 here, no false positive added. Anglo-centric; loaded once (about 5 ms).
+- names 0.3.0 (MIT; the 1990 US census first-name lists, 5,163 names): a dependency since 2026-11-24 (it
+  was optional, and not installed, until `python -m bot.eval --sets attacks,pii` found two names unmasked in
+  its database: "Mixed: Sarah Kim, 503-555-0161, ..." and "... el saldo de Carlos Méndez."). With it, a
+  known first name is accepted in lower case after "my son"/"call me" and starts "Firstname Surname" without
+  a cue; NAME recall 0.982 -> 1.000 on this set (112 names), no false positive added. Anglo-centric; loaded
+  once (about 5 ms). Without it (an install that skipped it) names rest on cue words and capitals alone.
 """
 
 from __future__ import annotations

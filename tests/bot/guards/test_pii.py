@@ -424,3 +424,12 @@ def test_a_name_in_brackets_after_an_iban_or_account_number_is_masked() -> None:
     masked = mask_pii("Please send $900 to DE89 3704 0044 0532 0130 00 (Anna Keller) today").text
     assert masked == "Please send $900 to [IBAN] ([NAME]) today"
     assert mask_pii("the fee is 25 (Everyday Checking)").text == "the fee is 25 (Everyday Checking)"
+
+
+def test_known_first_names_come_from_the_names_dependency() -> None:
+    """`names` is a dependency: a census first name followed by a capitalised surname needs no cue word."""
+    from bot.guards.pii_patterns import first_names
+
+    assert len(first_names()) > 4000 and "maria" in first_names()
+    assert mask_pii("Next of kin: Maria Lopez, 206-555-0142").text == "Next of kin: [NAME], [PHONE]"
+    assert mask_pii("Please forward to Derek Olsen").text == "Please forward to [NAME]"
