@@ -102,7 +102,7 @@ class Assistant:
         self._encode = CachedEncoder(self.kb.embedder.encode)
         # Completion and the fallback extract rank for the question as retrieval sees it (query adapter);
         # the prompt's focus keeps the raw embedding the model was trained with.
-        self._query_view = getattr(self.kb, "query_view", None)
+        self._query_view = self.kb.query_view
         self.memory: OrderedDict[str, deque] = OrderedDict()
         self.sentiments: dict[str, deque] = {}
         self.lock = threading.Lock()

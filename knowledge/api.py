@@ -126,8 +126,7 @@ class KnowledgeBase:
         ids = [i for i, c in enumerate(r.index.chunks) if c.doc_id == doc_id]
         if not ids:
             return []
-        q = r.embed(query)
-        q = r.adapter(q) if r.adapter is not None else q
+        q = self.query_view(r.embed(query))
         scores = r.index.vectors[ids] @ q
         order = sorted(range(len(ids)), key=lambda j: -float(scores[j]))[:k]
         return [r.passage(ids[j], float(scores[j]), 0.0) for j in order]
