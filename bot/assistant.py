@@ -2,10 +2,10 @@
 events; `handoff(session_id)` and `feedback(turn_id, rating)` serve the buttons.
 
 A turn: the pre-generation steps of bot/steps.py composed as a LangChain runnable sequence (input guard ->
-classifier tools -> policy -> follow-up rewrite -> retrieval -> prompt), then generation streamed through
-the output guard sentence by sentence (only verified sentences reach the customer), a cited extract of the
-best passage when nothing verified remains or the model is down (or the passage sentence holding the figure
-asked for, when the reply stops short of it), the policy's text around it (a scripted route's quoted steps
+classifier tools -> policy -> follow-up rewrite -> retrieval -> prompt), then the reply (bot/reply.py):
+generation streamed through the output guard sentence by sentence (only verified sentences reach the
+customer), a cited extract of the best passage when nothing verified remains or the model is down, or the
+passage sentences the reply stops short of; then the policy's text around it (a scripted route's quoted steps
 before the answer, its citations numbered first), and the record (masked) in the database. Events are plain
 dicts:
 
@@ -37,13 +37,12 @@ from langchain_core.runnables import RunnableLambda
 from knowledge import tokenize
 
 from .config import BotConfig
-from .extractive import CachedEncoder, best_evidence, missing_figure, uncovered_top
+from .extractive import CachedEncoder
 from .guards.grounding import citations
-from .guards.output_guard import StreamingVerifier
 from .guards.pii import contact_allowlist, mask_pii
-from .llm import BackendError, GenerationRequest, GenerationStats
-from .policy_text import CONTACT_QUERY, EMPATHY, HANDOFF_CREATED, MODEL_DOWN_NOTE, NEGATIVE_HANDOFF
-from .prompts import DONT_KNOW, HANDOFF_OFFER, passage_body, says_dont_know
+from .policy_text import CONTACT_QUERY, EMPATHY, HANDOFF_CREATED, NEGATIVE_HANDOFF
+from .prompts import HANDOFF_OFFER, passage_body
+from .reply import ReplyWriter
 from .safety import merge_sources, quote, renumber
 from .steps import (
     TERMINAL,
@@ -66,10 +65,6 @@ class Parts:
     classifiers: Any
     backend: Any
     store: Any = None  # bot.storage.Store or None (nothing recorded)
-
-
-def _is_decline(sentence: str) -> bool:
-    return says_dont_know(sentence) or sentence.strip() == HANDOFF_OFFER
 
 
 def repeats(sentence: str, said: str, share: float = 0.8) -> bool:
@@ -100,9 +95,6 @@ class Assistant:
         # The sentence ranker's encoder (prompt focus and extract): the knowledge base's embedder, with the
         # library's sentences remembered across turns.
         self._encode = CachedEncoder(self.kb.embedder.encode)
-        # Completion and the fallback extract rank for the question as retrieval sees it (query adapter);
-        # the prompt's focus keeps the raw embedding the model was trained with.
-        self._query_view = self.kb.query_view
         self.memory: OrderedDict[str, deque] = OrderedDict()
         self.sentiments: dict[str, deque] = {}
         self.lock = threading.Lock()
@@ -110,6 +102,17 @@ class Assistant:
             p.text
             for doc in ("contact-us", "lost-or-stolen-cards")
             for p in self.kb.search_document(doc, "phone email", k=8)
+        )
+        # Completion and the fallback extract rank for the question as retrieval sees it (query adapter);
+        # the prompt's focus keeps the raw embedding the model was trained with.
+        self.writer = ReplyWriter(
+            self.backend,
+            self._encode,
+            self.kb.query_view,
+            self._contact,
+            self.allow,
+            max_new_tokens=self.cfg.max_new_tokens,
+            copy_bias=self.cfg.copy_bias,
         )
         self.chain = (
             RunnableLambda(partial(input_guard_step, max_chars=self.cfg.max_input_chars), name="input_guard")
@@ -191,7 +194,7 @@ class Assistant:
             # citations renumbered after the script's; sentences the script already says are left out.
             yield emit(state.script)
             merged, mapping = merge_sources(state.script_passages, state.passages)
-            for text in self._generate(state, guard, scripted=True):
+            for text in self.writer.stream(state, guard, scripted=True):
                 if not repeats(text, state.script):
                     yield emit(renumber(text, mapping))
             state.passages, state.route = merged, "safety"
@@ -200,7 +203,7 @@ class Assistant:
         else:
             if state.signals is not None and state.signals.sentiment.label == "negative":
                 yield emit(EMPATHY)
-            for text in self._generate(state, guard):
+            for text in self.writer.stream(state, guard):
                 yield emit(text)
             tail = list(state.suffix)
             last_two = [*state.recent_sentiments, state.signals.sentiment.label if state.signals else ""][-2:]
@@ -236,86 +239,6 @@ class Assistant:
             "timings_ms": state.timings_ms,
             "guard": guard,
         }
-
-    def _generate(self, state: TurnState, guard: dict, scripted: bool = False) -> Iterator[str]:
-        """Verified sentences of the model's reply as they complete; then, if nothing cited survived, a
-        cited extract; if the model declined, the "don't know" reply with how to reach a person (nothing,
-        when `scripted`: the script already says where to turn); if the reply lacks the kind of figure
-        asked for, the passage sentence that holds it."""
-        texts = [p.text for p in state.passages]  # the retrieved passages, whole: guard, extract, completion
-        verifier = StreamingVerifier(texts, state.text, self.allow)
-        request = GenerationRequest(
-            messages=state.messages, max_new_tokens=self.cfg.max_new_tokens, copy_bias=self.cfg.copy_bias
-        )
-        t0 = time.perf_counter()
-        kept: list[str] = []
-        declined = False
-        try:
-            for piece in self.backend.stream(request, GenerationStats()):
-                state.timings_ms.setdefault("first_token", round((time.perf_counter() - t0) * 1e3, 2))
-                for sentence in verifier.feed(piece):
-                    if _is_decline(sentence):
-                        declined = True
-                        continue
-                    state.timings_ms.setdefault("first_verified", round((time.perf_counter() - t0) * 1e3, 2))
-                    kept.append(sentence)
-                    yield sentence
-        except BackendError as exc:
-            log.error("generation failed, answering with an extract: %s", exc)
-            state.status = "fallback"
-            guard["backend_error"] = str(exc)[:300]
-        state.timings_ms["generate"] = round((time.perf_counter() - t0) * 1e3, 2)
-        t1 = time.perf_counter()
-        verdict = verifier.finish()
-        last = verifier.tail
-        if last:
-            if _is_decline(last):
-                declined = True
-            else:
-                kept.append(last)
-                yield last
-        guard["dropped"] = verdict.dropped
-        guard["pii_masked_in_reply"] = verdict.pii_masked
-        body = " ".join(kept)
-        answerable = state.retrieval is not None and state.retrieval.answerable
-        if declined and not citations(body) and answerable:
-            # The scope model (F1 0.85 on held-out questions) is a better judge of "the library answers
-            # this" than a 135M model's refusal: quote the best passage instead of declining.
-            guard["model_declined"] = True
-            declined = False
-        if declined and not citations(body) and scripted:
-            guard["model_declined"] = True
-        elif declined and not citations(body):
-            state.route = "dont_know"
-            contact = self._contact()
-            state.passages = contact.passages
-            if HANDOFF_OFFER not in state.suffix:
-                state.suffix.append(HANDOFF_OFFER)
-            yield f"{DONT_KNOW} {contact.text}"
-        elif not citations(body):
-            # Ranked for the customer's own words: the rewritten follow-up query holds the earlier question
-            # too, and its extract answered that one instead (bot/eval follow-up bf-048, 6a5589d reverted).
-            extract = best_evidence(state.text, texts, self._encode, query_view=self._query_view)
-            note = MODEL_DOWN_NOTE + " " if guard.get("backend_error") else ""
-            state.status = "fallback"
-            guard["fallback"] = "model down" if guard.get("backend_error") else "no verified, cited sentence"
-            if extract:
-                yield f"{note}{extract}"
-        else:
-            # The reply is grounded and cited but may stop short of the figure asked for, or quote a
-            # neighbour of the best sentence: add the passage sentences that hold them (checked like the
-            # model's own sentences).
-            question = state.query or state.text
-            extra = missing_figure(question, body, texts, self._encode)
-            if extra and verifier.checker.problem(extra) is None:
-                guard["figure_added"] = extra
-                body = f"{body} {extra}"
-                yield verifier.checker.clean(extra)[0]
-            for best in uncovered_top(question, body, texts, self._encode, query_view=self._query_view):
-                if verifier.checker.problem(best) is None:
-                    guard.setdefault("best_sentences_added", []).append(best)
-                    yield verifier.checker.clean(best)[0]
-        state.timings_ms["verify"] = round((time.perf_counter() - t1) * 1e3, 2)
 
     def _handoff_reason(self, state: TurnState) -> str:
         return "; ".join(state.decision.reasons) if state.decision and state.decision.reasons else ""
