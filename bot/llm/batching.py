@@ -11,8 +11,11 @@ finish. Greedy rows are deterministic and give the same text as alone; sampled r
 generator. A request's `copy_bias` raises the logits of the tokens that follow its last two generated
 tokens somewhere in its prompt (a bigram table built once per request), so a passage being quoted is
 quoted exactly; it never overrules the model's own choice of a citation mark or the end of the reply, and
-never helps a row repeat three tokens it has already written. Errors reach every caller in the failed
-batch; the worker keeps serving.
+never helps a row repeat three tokens it has already written. When one greedy row decodes alone, the
+engine drafts its next tokens by prompt lookup (`speculate`: what followed the latest earlier occurrence of
+its last three or two tokens, usually a passage it is quoting) and checks the draft in one forward pass,
+keeping the model's own choice at every position: the same text in fewer passes. Errors reach every caller
+in the failed batch; the worker keeps serving.
 """
 
 from __future__ import annotations
@@ -27,6 +30,25 @@ from typing import Any
 from .base import BackendError, GenerationRequest, GenerationStats, StopScanner
 
 _DONE = object()
+
+
+def cache_argument(model: Any) -> str:
+    """The name under which this model's forward takes the KV cache: `cache` from transformers 5.24 on,
+    `past_key_values` before (5.24 accepts the old name with a warning; 5.40 drops it)."""
+    import inspect
+
+    params = inspect.signature(model.forward).parameters
+    if "cache" in params or "past_key_values" in params:
+        return "cache" if "cache" in params else "past_key_values"
+    import transformers  # a wrapper's forward(*args, **kwargs): go by the library's version
+
+    major, minor = (int(x) for x in transformers.__version__.split(".")[:2])
+    return "cache" if (major, minor) >= (5, 24) else "past_key_values"
+
+
+def returned_cache(out: Any) -> Any:
+    """The KV cache a forward pass returned, under its transformers >= 5.24 name or the older one."""
+    return out.cache if "cache" in getattr(out, "__dataclass_fields__", ()) else out.past_key_values
 
 
 @dataclass
@@ -54,6 +76,24 @@ def prompt_followers(ids: list[int]) -> dict[tuple[int, int], list[int]]:
     return table
 
 
+def lookup_draft(history: list[int], max_tokens: int, ngram: tuple[int, ...] = (3, 2)) -> list[int]:
+    """Prompt-lookup drafting: the tokens that followed the latest earlier occurrence of the history's last
+    `n` tokens (trying each n in `ngram`, longest first), at most `max_tokens`; [] when none recurs. A
+    grounded reply quotes its passages, so the prompt usually holds what the model writes next."""
+    if max_tokens <= 0:
+        return []
+    size = len(history)
+    for n in ngram:
+        if size <= n:
+            continue
+        tail = history[-n:]
+        first = tail[0]
+        for start in range(size - n - 1, -1, -1):
+            if history[start] == first and history[start : start + n] == tail:
+                return history[start + n : start + n + max_tokens]
+    return []
+
+
 class BatchingEngine:
     def __init__(
         self,
@@ -63,10 +103,17 @@ class BatchingEngine:
         max_batch: int = 16,
         max_wait_ms: float = 10.0,
         join_running: bool = True,
+        speculate: int = 0,
     ) -> None:
         """`join_running=False` restores batch-at-a-time serving (requests that arrive while a batch decodes
-        wait for it to end); the benchmark uses it as the baseline for continuous batching."""
+        wait for it to end); the benchmark uses it as the baseline for continuous batching. `speculate` > 0
+        drafts up to that many tokens by prompt lookup when one greedy row decodes alone, and checks them in
+        one forward pass (the text is the same as without; only the number of passes changes)."""
         self.model = model
+        self.cache_arg = cache_argument(model)
+        self.speculate = max(0, int(speculate))
+        self.drafted = 0  # tokens proposed by prompt lookup
+        self.accepted = 0  # of them, tokens the model confirmed
         self.join_running = join_running
         self.tokenizer = tokenizer
         self.max_batch = max_batch
@@ -168,13 +215,13 @@ class BatchingEngine:
             input_ids=ids,
             attention_mask=mask,
             position_ids=positions,
-            past_key_values=cache,
             use_cache=True,
             logits_to_keep=1,
+            **{self.cache_arg: cache},
         )
         nxt = self._choose(jobs, out.logits[:, -1, :].float())
         self._emit(jobs, nxt)
-        return out.past_key_values, mask, positions[:, -1:], nxt
+        return returned_cache(out), mask, positions[:, -1:], nxt
 
     @staticmethod
     def _merge(a: tuple, b: tuple) -> tuple:
@@ -229,19 +276,63 @@ class BatchingEngine:
                     continue  # drop rows that finished at their first token before decoding
                 if not active:
                     return
+                if self.speculate and len(active) == 1 and active[0].request.temperature <= 0:
+                    job = active[0]
+                    room = min(self.speculate, job.request.max_new_tokens - len(job.generated) - 1)
+                    draft = lookup_draft(job.prompt_ids + job.generated, room)
+                    if draft:
+                        cache, mask, last, nxt = self._speculate(job, draft, cache, mask, last, nxt)
+                        continue
                 last = last + 1
                 mask = torch.cat([mask, torch.ones((len(active), 1), dtype=mask.dtype, device=device)], dim=1)
                 out = self.model(
                     input_ids=nxt.view(-1, 1).to(device),
                     attention_mask=mask,
                     position_ids=last,
-                    past_key_values=cache,
                     use_cache=True,
                     logits_to_keep=1,
+                    **{self.cache_arg: cache},
                 )
-                cache = out.past_key_values
+                cache = returned_cache(out)
                 nxt = self._choose(active, out.logits[:, -1, :].float())
                 self._emit(active, nxt)
+
+    def _speculate(self, job: _Job, draft: list[int], cache: Any, mask: Any, last: Any, nxt: Any) -> tuple:
+        """One forward pass over the next token and a drafted continuation; the model's own choice is taken
+        at each position (as in a plain step) while it agrees with the draft, and the cache keeps only the
+        positions that were used."""
+        import torch
+
+        device = self.model.device
+        width = 1 + len(draft)
+        ids = torch.tensor([[int(nxt[0]), *draft]], dtype=torch.long, device=device)
+        positions = last + torch.arange(1, width + 1, device=device).view(1, -1)
+        kept = mask.shape[1]
+        mask = torch.cat([mask, torch.ones((1, width), dtype=mask.dtype, device=device)], dim=1)
+        out = self.model(
+            input_ids=ids,
+            attention_mask=mask,
+            position_ids=positions,
+            use_cache=True,
+            logits_to_keep=width,
+            **{self.cache_arg: cache},
+        )
+        cache = returned_cache(out)
+        logits = out.logits[0].float()
+        self.drafted += len(draft)
+        for i in range(width):
+            token = self._choose([job], logits[i : i + 1])
+            self._emit([job], token)
+            if job.finished or i == len(draft) or int(token[0]) != draft[i]:
+                break
+            self.accepted += 1
+        used = i + 1  # positions whose keys and values stay: the fed token and the confirmed draft
+        for (
+            layer
+        ) in cache.layers:  # drop the rejected draft's keys and values (Cache.crop's sign changed in 5.24)
+            layer.keys = layer.keys[..., : kept + used, :]
+            layer.values = layer.values[..., : kept + used, :]
+        return cache, mask[:, : kept + used], positions[:, i : i + 1], token
 
     def _choose(self, jobs: list[_Job], logits: Any) -> Any:
         import torch

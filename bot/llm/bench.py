@@ -2,10 +2,19 @@
 baselines measured in the same run: plain `model.generate` and the memory-bandwidth bound (bytes of
 weights read per token vs the machine's measured read bandwidth).
 
-Figures: time to first token and tokens/s for one stream (float32, bfloat16, int8), aggregate tokens/s at
-1, 4 and 16 concurrent conversations through the batching engine, and (first dtype) staggered arrivals,
-16 requests 0.5 s apart, served with continuous batching vs batch-at-a-time (`join_running=False`) in the
-same run. Prints a summary and, with --json, the raw figures. Measures; asserts nothing.
+Two prompts: `grounded`, what the assistant sends (the serving system prompt, three focused passages from
+the sample library, a question), and `open`, a question with no passages ("write a paragraph about ...").
+Both the engine and `model.generate` decode greedily until the end of the reply (at most --tokens), so they
+write the same text and their tokens/s compare directly; `model.generate(prompt_lookup_num_tokens=...)`,
+transformers' own prompt-lookup decoding, is a third reference. The engine drafts by prompt lookup when one
+conversation decodes alone (`BOT_LLM_SPECULATE`, bot/llm/batching.py): it pays off when the reply quotes
+the prompt, as grounded replies do.
+
+Figures: time to first token and tokens/s for one stream (float32, bfloat16, int8) per prompt, aggregate
+tokens/s at 1, 4 and 16 concurrent conversations (grounded prompt; every conversation forced to --tokens),
+and (first dtype) staggered arrivals, 16 requests 0.5 s apart, served with continuous batching vs
+batch-at-a-time (`join_running=False`) in the same run. Prints a summary and, with --json, the raw
+figures. Measures; asserts nothing.
 """
 
 from __future__ import annotations
@@ -20,6 +29,41 @@ from typing import Any
 import numpy as np
 
 PROMPT = [{"role": "user", "content": "Write a short paragraph about savings accounts and interest rates."}]
+GROUNDED_QUESTION = "How much is the monthly fee on Everyday Checking, and how do I avoid it?"
+# The three focused passages the assistant shows for GROUNDED_QUESTION (sample library, verbatim).
+GROUNDED_PASSAGES = (
+    (
+        "Checking accounts",
+        "Everyday Checking monthly fee and how to avoid it",
+        "Everyday Checking has a $5 monthly fee.\nThe minimum deposit to open Everyday Checking is $25.\n"
+        "Everyday Checking does not earn interest.",
+    ),
+    (
+        "Fee schedule",
+        "Checking account fees",
+        "Monthly fee: Everyday Checking: $5; Premier Checking: $25\nWays to waive the Everyday Checking $5 "
+        "monthly fee (you only need one per statement cycle): $500 or more in direct deposits; A minimum daily "
+        "balance of $1,500; The account holder is aged 17 to 24.\nWay to waive the Premier Checking $25 monthly "
+        "fee: keep a combined average monthly balance of $10,000 or more across your Fernhollow deposit "
+        "accounts.",
+    ),
+    (
+        "Fee schedule",
+        "Other account service fees",
+        "Cashier's check: $10 (free when closing an account)\nPaper statements: $2 per month (free for "
+        "customers aged 65+ or with accessibility needs)\nAccount research: $25 per hour",
+    ),
+)
+
+
+def prompts() -> dict[str, list[dict[str, str]]]:
+    """The benchmark's prompts: `grounded` (as the assistant builds it) and `open`."""
+    from types import SimpleNamespace
+
+    from ..prompts import build_messages
+
+    passages = [SimpleNamespace(title=t, section=s, text=x) for t, s, x in GROUNDED_PASSAGES]
+    return {"grounded": build_messages(GROUNDED_QUESTION, passages), "open": PROMPT}
 
 
 def read_bandwidth_gbs(size_mb: int = 1024, runs: int = 5) -> float:
@@ -45,28 +89,36 @@ def weight_bytes(model: Any) -> int:
     return int(total)
 
 
-def plain_generate(model: Any, tokenizer: Any, n: int) -> dict[str, float]:
+def plain_generate(
+    model: Any, tokenizer: Any, n: int, messages: list[dict[str, str]] = PROMPT, lookup: int = 0
+) -> dict[str, float]:
+    """Greedy `model.generate` until the end of the reply or `n` tokens; `lookup` > 0 turns on
+    transformers' prompt-lookup decoding with that many drafted tokens."""
     import torch
 
     enc = tokenizer.apply_chat_template(
-        PROMPT, add_generation_prompt=True, return_tensors="pt", return_dict=True
+        messages, add_generation_prompt=True, return_tensors="pt", return_dict=True
     )
+    extra = {"prompt_lookup_num_tokens": lookup} if lookup else {}
     with torch.inference_mode():
         model.generate(**enc, max_new_tokens=4, do_sample=False)
         t = time.perf_counter()
         model.generate(**enc, max_new_tokens=1, do_sample=False)
         ttft = time.perf_counter() - t
         t = time.perf_counter()
-        model.generate(**enc, max_new_tokens=n, min_new_tokens=n, do_sample=False)
+        out = model.generate(**enc, max_new_tokens=n, do_sample=False, **extra)
         dt = time.perf_counter() - t
-    return {"ttft_s": round(ttft, 3), "tokens_per_s": round(n / dt, 1)}
+    tokens = int(out.shape[1] - enc["input_ids"].shape[1])
+    return {"ttft_s": round(ttft, 3), "tokens": tokens, "tokens_per_s": round(tokens / dt, 1)}
 
 
-def backend_stream(backend: Any, n: int, concurrency: int = 1) -> dict[str, float]:
+def backend_stream(
+    backend: Any, n: int, concurrency: int = 1, messages: list[dict[str, str]] = PROMPT
+) -> dict[str, float]:
     from . import GenerationRequest, GenerationStats
 
     stats = [GenerationStats() for _ in range(concurrency)]
-    req = GenerationRequest(PROMPT, max_new_tokens=n)
+    req = GenerationRequest(messages, max_new_tokens=n)
     barrier = threading.Barrier(concurrency)
 
     def run(i: int) -> None:
@@ -165,12 +217,28 @@ def run(
             "weight_mb": round(wb / 1e6, 1),
             "bandwidth_bound_tokens_per_s": round(bound, 1),
         }
-        row["plain_generate"] = plain_generate(backend.model, backend.tokenizer, n_tokens)
-        row["single_stream"] = backend_stream(backend, n_tokens)
-        row["speedup_vs_plain_generate"] = round(
-            row["single_stream"]["per_stream_tokens_per_s"] / row["plain_generate"]["tokens_per_s"], 2
+        row["plain_generate"], row["generate_prompt_lookup"], row["single_stream"] = {}, {}, {}
+        row["speedup_vs_plain_generate"], row["share_of_bandwidth_bound"], row["draft_acceptance"] = (
+            {},
+            {},
+            {},
         )
-        row["share_of_bandwidth_bound"] = round(row["single_stream"]["per_stream_tokens_per_s"] / bound, 2)
+        for name, messages in prompts().items():
+            row["plain_generate"][name] = plain_generate(backend.model, backend.tokenizer, n_tokens, messages)
+            row["generate_prompt_lookup"][name] = plain_generate(
+                backend.model, backend.tokenizer, n_tokens, messages, lookup=backend.cfg.speculate or 16
+            )
+            engine = backend.engine
+            drafted, accepted = engine.drafted, engine.accepted
+            single = row["single_stream"][name] = backend_stream(backend, n_tokens, messages=messages)
+            tps = single["per_stream_tokens_per_s"]
+            row["speedup_vs_plain_generate"][name] = round(
+                tps / row["plain_generate"][name]["tokens_per_s"], 2
+            )
+            row["share_of_bandwidth_bound"][name] = round(tps / bound, 2)
+            row["draft_acceptance"][name] = round(
+                (engine.accepted - accepted) / max(1, engine.drafted - drafted), 2
+            )
         row["concurrent"] = [backend_stream(backend, n_tokens, c) for c in (1, 4, 16)]
         single = row["concurrent"][0]["aggregate_tokens_per_s"]
         row["aggregate_16_vs_single"] = round(row["concurrent"][-1]["aggregate_tokens_per_s"] / single, 2)
@@ -186,13 +254,18 @@ def summary(r: dict[str, Any]) -> str:
         f"read bandwidth {r['read_bandwidth_gbs']} GB/s, {r['threads']} threads, {r['new_tokens']} new tokens"
     ]
     for dtype, row in r["dtypes"].items():
-        s, p = row["single_stream"], row["plain_generate"]
         lines.append(
-            f"{dtype:>8}: weights {row['weight_mb']} MB (bound {row['bandwidth_bound_tokens_per_s']} tok/s) | "
-            f"plain generate {p['tokens_per_s']} tok/s, TTFT {p['ttft_s']} s | single stream "
-            f"{s['per_stream_tokens_per_s']} tok/s (x{row['speedup_vs_plain_generate']} generate, "
-            f"{row['share_of_bandwidth_bound']:.0%} of bound), TTFT {s['ttft_s_median']} s"
+            f"{dtype:>8}: weights {row['weight_mb']} MB (bandwidth bound {row['bandwidth_bound_tokens_per_s']} tok/s)"
         )
+        for name, s in row["single_stream"].items():
+            p, pl = row["plain_generate"][name], row["generate_prompt_lookup"][name]
+            lines.append(
+                f"          {name:>8} prompt: single stream {s['per_stream_tokens_per_s']} tok/s "
+                f"(x{row['speedup_vs_plain_generate'][name]} plain generate {p['tokens_per_s']} tok/s; "
+                f"generate with prompt lookup {pl['tokens_per_s']} tok/s; "
+                f"{row['share_of_bandwidth_bound'][name]:.0%} of bound; drafts accepted "
+                f"{row['draft_acceptance'][name]:.0%}), TTFT {s['ttft_s_median']} s vs {p['ttft_s']} s"
+            )
         agg = ", ".join(f"{c['concurrency']}: {c['aggregate_tokens_per_s']}" for c in row["concurrent"])
         lines.append(
             f"          aggregate tok/s by concurrency {agg} (16 vs 1: x{row['aggregate_16_vs_single']})"

@@ -45,6 +45,11 @@ class LLMConfig:
     device: str = _f("auto", "auto (CUDA when present), cpu or cuda.")
     dtype: str = _f("auto", "auto (bfloat16 on CUDA, float32 on CPU), float32, bfloat16 or int8 (CPU only).")
     max_batch: int = _f(16, "Most conversations decoded together in one batch by the local backend.")
+    speculate: int = _f(
+        16,
+        "Tokens the local backend drafts by prompt lookup when one conversation decodes alone, checked in one "
+        "forward pass (same greedy text, fewer passes); 0 = off.",
+    )
     base_url: str = _f("", "OpenAI-compatible server, e.g. http://localhost:8000/v1 (vLLM, TGI, llama.cpp).")
     api_key: str = _f("", "Bearer token for the server, if it needs one.")
     server_model: str = _f("default", "Model name sent to the server.")
@@ -69,6 +74,8 @@ class LLMConfig:
             raise LLMConfigError(f"context_window={self.context_window}: a model needs at least 256 tokens")
         if self.max_batch < 1:
             raise LLMConfigError("max_batch must be >= 1")
+        if not 0 <= self.speculate <= 64:
+            raise LLMConfigError(f"speculate={self.speculate}: choose 0 (off) to 64 drafted tokens")
         if self.timeout_s <= 0 or self.retries < 0:
             raise LLMConfigError("timeout_s must be > 0 and retries >= 0")
 

@@ -80,7 +80,9 @@ class TransformersBackend:
 
                 model = quantize_dynamic(model, {torch.nn.Linear}, dtype=torch.qint8)
             self.model = model
-            self.engine = BatchingEngine(model, self.tokenizer, max_batch=self.cfg.max_batch)
+            self.engine = BatchingEngine(
+                model, self.tokenizer, max_batch=self.cfg.max_batch, speculate=self.cfg.speculate
+            )
         return self
 
     @property

@@ -123,3 +123,35 @@ def test_an_abandoned_stream_frees_its_row_and_the_engine_carries_on(backend: Tr
     time.sleep(0.5)
     assert stats.completion_tokens < 200  # decoding stopped long before the limit
     assert generate(backend, _req(PROMPTS[2])) == solo
+
+
+def test_the_engine_uses_the_installed_transformers_cache_argument(backend: TransformersBackend) -> None:
+    """transformers 5.24 renamed forward(past_key_values=...) to cache= (the old name warns, and goes in
+    5.40): decoding raises no deprecation warning, whichever version is installed. The engine decodes in
+    its own thread; `catch_warnings` swaps the process-wide hook, so that thread's warnings are caught."""
+    import warnings
+
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        assert generate(backend, _req("Name a fruit."))
+    messages = [str(w.message) for w in caught]
+    assert not [m for m in messages if "past_key_values" in m], messages
+    assert backend.engine.cache_arg in {"cache", "past_key_values"}
+
+
+def test_prompt_lookup_drafts_change_the_passes_not_the_text(backend: TransformersBackend) -> None:
+    """A grounded prompt (the serving prompt with passages): the engine that drafts by prompt lookup writes
+    the same greedy text as one that does not, and the model confirms some of its drafts."""
+    from bot.llm.batching import BatchingEngine
+    from bot.llm.bench import prompts
+
+    messages = prompts()["grounded"]
+    ids = backend.encode(messages)["input_ids"][0].tolist()
+    texts, engines = [], []
+    for k in (0, 16):
+        engine = BatchingEngine(backend.model, backend.tokenizer, speculate=k)
+        req = GenerationRequest(messages, max_new_tokens=48)
+        texts.append("".join(engine.submit(req, ids, GenerationStats())))
+        engines.append(engine)
+    assert texts[0] and texts[0] == texts[1]
+    assert engines[0].drafted == 0 and engines[1].accepted > 0 and engines[1].drafted >= engines[1].accepted

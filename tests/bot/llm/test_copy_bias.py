@@ -64,3 +64,13 @@ def test_the_model_s_own_citation_mark_or_end_wins_and_its_own_words_are_not_rep
     assert _choose(4.0, [5, 6], logits) == 8
     # (5, 6, 8) already written: only 7 keeps the bonus, so the row does not loop over its own words
     assert _choose(4.0, [5, 6, 8, 5, 6], logits) == 7
+
+
+def test_lookup_draft_continues_the_latest_earlier_occurrence_of_the_last_tokens() -> None:
+    from bot.llm.batching import lookup_draft
+
+    history = [1, 2, 3, 4, 5, 9, 1, 2, 3, 7, 8, 6, 1, 2, 3]
+    assert lookup_draft(history, 3) == [7, 8, 6]  # trigram (1, 2, 3): its latest earlier occurrence
+    assert lookup_draft(history, 0) == []
+    assert lookup_draft([5, 6, 7, 8, 6, 7], 2) == [8, 6]  # no earlier (8, 6, 7): bigram (6, 7)
+    assert lookup_draft([1, 2, 3, 4], 4) == []  # nothing recurs: no draft, a plain step
