@@ -58,8 +58,10 @@ def figures(text: str) -> list[Figure]:
 
 
 def support_set(texts: Iterable[str]) -> set[str]:
-    """Canonical figures found in the given texts (passages, the customer's message), with and without
-    currency marks so "$25" in a reply is supported by "25" in a table cell that carries a "$" header."""
+    """Canonical figures found in the given texts (passages, the customer's message), each also without its
+    currency mark, so a bare "25" in a reply is supported by "$25" in a passage. The reverse does not hold:
+    "$9" needs "$9" in a source ("9" in "9 am" or "9 branches" does not make an amount; the library writes
+    every amount with its "$", table cells included)."""
     found: set[str] = set()
     for t in texts:
         for f in figures(t):
@@ -71,7 +73,7 @@ def support_set(texts: Iterable[str]) -> set[str]:
 def unsupported_figures(reply: str, sources: Iterable[str]) -> list[Figure]:
     """Figures of `reply` that appear in none of `sources`."""
     known = support_set(sources)
-    return [f for f in figures(reply) if f.canon not in known and f.canon.lstrip("$") not in known]
+    return [f for f in figures(reply) if f.canon not in known]
 
 
 def citations(reply: str) -> list[int]:

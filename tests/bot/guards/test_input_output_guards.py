@@ -19,6 +19,13 @@ def test_figures_compare_in_canonical_form() -> None:
     assert contains_fact("It costs $1000.", "$1,000") and contains_fact("3 Business  Days", "3 business days")
 
 
+def test_an_amount_needs_its_currency_mark_in_a_source_but_a_bare_number_does_not() -> None:
+    hours = "Branches are open from 9 am to 5 pm; wires arrive in 2 business days."
+    assert [f.text for f in unsupported_figures("The fee is $9 [1].", [hours])] == ["$9"]
+    assert [f.text for f in unsupported_figures("It costs $2 [1].", [hours])] == ["$2"]
+    assert unsupported_figures("It includes 2 free wires and costs 25 dollars online [1].", [PASSAGE]) == []
+
+
 def test_input_guard_normalises_masks_and_limits() -> None:
     g = guard_input("  my card\x00 4111 1111 1111 1111 \u200bwas stolen  ")
     assert g.rejected is None and g.text == "my card [CARD] was stolen" and g.pii_counts == {"CARD": 1}
