@@ -14,7 +14,10 @@ quoted exactly; it never overrules the model's own choice of a citation mark or 
 never helps a row repeat three tokens it has already written. When one greedy row decodes alone, the
 engine drafts its next tokens by prompt lookup (`speculate`: what followed the latest earlier occurrence of
 its last three or two tokens, usually a passage it is quoting) and checks the draft in one forward pass,
-keeping the model's own choice at every position: the same text in fewer passes. Errors reach every caller
+keeping the model's own choice at every position: the same text in fewer passes (up to floating-point
+rounding: a many-token pass can round a near-tie differently from a one-token pass; the tests, and the
+dialogue suite, see identical text). On 20 questions of knowledge/eval/questions.jsonl with their focused
+passages: 781 tokens in 139 passes (5.6 per pass), 43% of drafted tokens accepted. Errors reach every caller
 in the failed batch; the worker keeps serving.
 """
 
