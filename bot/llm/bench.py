@@ -11,7 +11,7 @@ conversation decodes alone (`BOT_LLM_SPECULATE`, bot/llm/batching.py): it pays o
 the prompt, as grounded replies do.
 
 Figures: time to first token and tokens/s for one stream (float32, bfloat16, int8) per prompt, aggregate
-tokens/s at 1, 4 and 16 concurrent conversations (grounded prompt; every conversation forced to --tokens),
+tokens/s at 1, 4 and 16 concurrent conversations (open prompt, each to the end of its reply or --tokens),
 and (first dtype) staggered arrivals, 16 requests 0.5 s apart, served with continuous batching vs
 batch-at-a-time (`join_running=False`) in the same run. Prints a summary and, with --json, the raw
 figures. Measures; asserts nothing.
@@ -217,12 +217,15 @@ def run(
             "weight_mb": round(wb / 1e6, 1),
             "bandwidth_bound_tokens_per_s": round(bound, 1),
         }
-        row["plain_generate"], row["generate_prompt_lookup"], row["single_stream"] = {}, {}, {}
-        row["speedup_vs_plain_generate"], row["share_of_bandwidth_bound"], row["draft_acceptance"] = (
-            {},
-            {},
-            {},
-        )
+        for key in (
+            "plain_generate",
+            "generate_prompt_lookup",
+            "single_stream",
+            "speedup_vs_plain_generate",
+            "share_of_bandwidth_bound",
+            "draft_acceptance",
+        ):
+            row[key] = {}  # one entry per prompt
         for name, messages in prompts().items():
             row["plain_generate"][name] = plain_generate(backend.model, backend.tokenizer, n_tokens, messages)
             row["generate_prompt_lookup"][name] = plain_generate(
