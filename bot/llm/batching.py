@@ -31,6 +31,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from .base import BackendError, GenerationRequest, GenerationStats, StopScanner
+from .prompt_lookup import lookup_draft, prompt_followers
 
 _DONE = object()
 
@@ -41,8 +42,9 @@ def cache_argument(model: Any) -> str:
     import inspect
 
     params = inspect.signature(model.forward).parameters
-    if "cache" in params or "past_key_values" in params:
-        return "cache" if "cache" in params else "past_key_values"
+    for name in ("cache", "past_key_values"):
+        if name in params:
+            return name
     import transformers  # a wrapper's forward(*args, **kwargs): go by the library's version
 
     major, minor = (int(x) for x in transformers.__version__.split(".")[:2])
@@ -69,34 +71,6 @@ class _Job:
     followers: dict[tuple[int, int], list[int]] | None = None  # copy_bias: (a, b) -> tokens after a, b
 
 
-def prompt_followers(ids: list[int]) -> dict[tuple[int, int], list[int]]:
-    """For each pair of adjacent prompt tokens, the tokens that follow that pair in the prompt."""
-    table: dict[tuple[int, int], list[int]] = {}
-    for a, b, c in zip(ids, ids[1:], ids[2:], strict=False):
-        nxt = table.setdefault((a, b), [])
-        if c not in nxt:
-            nxt.append(c)
-    return table
-
-
-def lookup_draft(history: list[int], max_tokens: int, ngram: tuple[int, ...] = (3, 2)) -> list[int]:
-    """Prompt-lookup drafting: the tokens that followed the latest earlier occurrence of the history's last
-    `n` tokens (trying each n in `ngram`, longest first), at most `max_tokens`; [] when none recurs. A
-    grounded reply quotes its passages, so the prompt usually holds what the model writes next."""
-    if max_tokens <= 0:
-        return []
-    size = len(history)
-    for n in ngram:
-        if size <= n:
-            continue
-        tail = history[-n:]
-        first = tail[0]
-        for start in range(size - n - 1, -1, -1):
-            if history[start] == first and history[start : start + n] == tail:
-                return history[start + n : start + n + max_tokens]
-    return []
-
-
 class BatchingEngine:
     def __init__(
         self,
@@ -111,7 +85,7 @@ class BatchingEngine:
         """`join_running=False` restores batch-at-a-time serving (requests that arrive while a batch decodes
         wait for it to end); the benchmark uses it as the baseline for continuous batching. `speculate` > 0
         drafts up to that many tokens by prompt lookup when one greedy row decodes alone, and checks them in
-        one forward pass (the text is the same as without; only the number of passes changes)."""
+        one forward pass (the same text up to floating-point rounding, in fewer passes)."""
         self.model = model
         self.cache_arg = cache_argument(model)
         self.speculate = max(0, int(speculate))
@@ -214,17 +188,23 @@ class BatchingEngine:
         ids, mask = ids.to(device), mask.to(device)
         positions = (mask.cumsum(-1) - 1).clamp(min=0)
         cache = DynamicCache()
+        logits, cache = self._forward(ids, mask, positions, cache, keep=1)
+        nxt = self._choose(jobs, logits[:, -1, :])
+        self._emit(jobs, nxt)
+        return cache, mask, positions[:, -1:], nxt
+
+    def _forward(self, ids: Any, mask: Any, positions: Any, cache: Any, keep: int) -> tuple[Any, Any]:
+        """One pass of the model over `ids` with the KV cache (passed and read back under the installed
+        transformers' name): the float logits of the last `keep` positions, and the grown cache."""
         out = self.model(
             input_ids=ids,
             attention_mask=mask,
             position_ids=positions,
             use_cache=True,
-            logits_to_keep=1,
+            logits_to_keep=keep,
             **{self.cache_arg: cache},
         )
-        nxt = self._choose(jobs, out.logits[:, -1, :].float())
-        self._emit(jobs, nxt)
-        return returned_cache(out), mask, positions[:, -1:], nxt
+        return out.logits.float(), returned_cache(out)
 
     @staticmethod
     def _merge(a: tuple, b: tuple) -> tuple:
@@ -288,16 +268,8 @@ class BatchingEngine:
                         continue
                 last = last + 1
                 mask = torch.cat([mask, torch.ones((len(active), 1), dtype=mask.dtype, device=device)], dim=1)
-                out = self.model(
-                    input_ids=nxt.view(-1, 1).to(device),
-                    attention_mask=mask,
-                    position_ids=last,
-                    use_cache=True,
-                    logits_to_keep=1,
-                    **{self.cache_arg: cache},
-                )
-                cache = returned_cache(out)
-                nxt = self._choose(active, out.logits[:, -1, :].float())
+                logits, cache = self._forward(nxt.view(-1, 1).to(device), mask, last, cache, keep=1)
+                nxt = self._choose(active, logits[:, -1, :])
                 self._emit(active, nxt)
 
     def _speculate(self, job: _Job, draft: list[int], cache: Any, mask: Any, last: Any, nxt: Any) -> tuple:
@@ -312,16 +284,8 @@ class BatchingEngine:
         positions = last + torch.arange(1, width + 1, device=device).view(1, -1)
         kept = mask.shape[1]
         mask = torch.cat([mask, torch.ones((1, width), dtype=mask.dtype, device=device)], dim=1)
-        out = self.model(
-            input_ids=ids,
-            attention_mask=mask,
-            position_ids=positions,
-            use_cache=True,
-            logits_to_keep=width,
-            **{self.cache_arg: cache},
-        )
-        cache = returned_cache(out)
-        logits = out.logits[0].float()
+        logits, cache = self._forward(ids, mask, positions, cache, keep=width)
+        logits = logits[0]
         self.drafted += len(draft)
         for i in range(width):
             token = self._choose([job], logits[i : i + 1])
@@ -330,9 +294,8 @@ class BatchingEngine:
                 break
             self.accepted += 1
         used = i + 1  # positions whose keys and values stay: the fed token and the confirmed draft
-        for (
-            layer
-        ) in cache.layers:  # drop the rejected draft's keys and values (Cache.crop's sign changed in 5.24)
+        # Drop the rejected draft's keys and values (by hand: Cache.crop's sign changed in 5.24).
+        for layer in cache.layers:
             layer.keys = layer.keys[..., : kept + used, :]
             layer.values = layer.values[..., : kept + used, :]
         return cache, mask[:, : kept + used], positions[:, i : i + 1], token

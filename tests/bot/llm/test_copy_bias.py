@@ -9,7 +9,8 @@ from types import SimpleNamespace
 import pytest
 
 from bot.llm import GenerationRequest, GenerationStats
-from bot.llm.batching import BatchingEngine, _Job, prompt_followers
+from bot.llm.batching import BatchingEngine, _Job
+from bot.llm.prompt_lookup import prompt_followers
 
 torch = pytest.importorskip("torch")
 MSG = [{"role": "user", "content": "hi"}]
@@ -67,7 +68,7 @@ def test_the_model_s_own_citation_mark_or_end_wins_and_its_own_words_are_not_rep
 
 
 def test_lookup_draft_continues_the_latest_earlier_occurrence_of_the_last_tokens() -> None:
-    from bot.llm.batching import lookup_draft
+    from bot.llm.prompt_lookup import lookup_draft
 
     history = [1, 2, 3, 4, 5, 9, 1, 2, 3, 7, 8, 6, 1, 2, 3]
     assert lookup_draft(history, 3) == [7, 8, 6]  # trigram (1, 2, 3): its latest earlier occurrence
