@@ -17,8 +17,10 @@ its last three or two tokens, usually a passage it is quoting) and checks the dr
 keeping the model's own choice at every position: the same text in fewer passes (up to floating-point
 rounding: a many-token pass can round a near-tie differently from a one-token pass; the tests, and the
 dialogue suite, see identical text). On 20 questions of knowledge/eval/questions.jsonl with their focused
-passages: 781 tokens in 139 passes (5.6 per pass), 43% of drafted tokens accepted. Errors reach every caller
-in the failed batch; the worker keeps serving.
+passages: 781 tokens in 139 passes (5.6 per pass), 43% of drafted tokens accepted. A request may declare how
+many of its prompt's first tokens are a shared prefix (the system prompt): their keys and values are computed
+once, kept (bot/llm/prefix_cache.py), and a prefill whose rows all share that prefix runs the model over the
+rest of each prompt only. Errors reach every caller in the failed batch; the worker keeps serving.
 """
 
 from __future__ import annotations
@@ -31,6 +33,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from .base import BackendError, GenerationRequest, GenerationStats, StopScanner
+from .prefix_cache import PrefixCache, PrefixKV, batch_cache, shared_prefix
 from .prompt_lookup import lookup_draft, prompt_followers
 
 _DONE = object()
@@ -69,6 +72,7 @@ class _Job:
     generator: Any = None
     start: float = field(default_factory=time.perf_counter)
     followers: dict[tuple[int, int], list[int]] | None = None  # copy_bias: (a, b) -> tokens after a, b
+    prefix: int = 0  # first prompt tokens shared with other requests (their keys and values are reused)
 
 
 class BatchingEngine:
@@ -81,14 +85,17 @@ class BatchingEngine:
         max_wait_ms: float = 10.0,
         join_running: bool = True,
         speculate: int = 0,
+        prefix_cache: int = 4,
     ) -> None:
         """`join_running=False` restores batch-at-a-time serving (requests that arrive while a batch decodes
         wait for it to end); the benchmark uses it as the baseline for continuous batching. `speculate` > 0
         drafts up to that many tokens by prompt lookup when one greedy row decodes alone, and checks them in
-        one forward pass (the same text up to floating-point rounding, in fewer passes)."""
+        one forward pass (the same text up to floating-point rounding, in fewer passes). `prefix_cache` is how
+        many shared prompt prefixes are kept (0 = none: every prefill runs over the whole prompt)."""
         self.model = model
         self.cache_arg = cache_argument(model)
         self.speculate = max(0, int(speculate))
+        self.prefixes = PrefixCache(prefix_cache) if prefix_cache > 0 else None
         self.drafted = 0  # tokens proposed by prompt lookup
         self.accepted = 0  # of them, tokens the model confirmed
         self.join_running = join_running
@@ -114,11 +121,13 @@ class BatchingEngine:
         self._worker.start()
 
     def submit(
-        self, request: GenerationRequest, prompt_ids: list[int], stats: GenerationStats
+        self, request: GenerationRequest, prompt_ids: list[int], stats: GenerationStats, prefix: int = 0
     ) -> Iterator[str]:
+        """Streams the reply to `prompt_ids`; `prefix` > 0 says its first `prefix` tokens are shared with
+        other requests (the system prompt), so their keys and values may come from the prefix cache."""
         import torch
 
-        job = _Job(request, prompt_ids, stats, scanner=StopScanner(request.stop))
+        job = _Job(request, prompt_ids, stats, scanner=StopScanner(request.stop), prefix=prefix)
         if request.copy_bias > 0:
             job.followers = prompt_followers(prompt_ids)
         if request.temperature > 0:
@@ -179,19 +188,41 @@ class BatchingEngine:
 
         self.batch_sizes.append(len(jobs))
         device = self.model.device
-        width = max(len(j.prompt_ids) for j in jobs)
+        shared = shared_prefix([j.prompt_ids for j in jobs], [j.prefix for j in jobs]) if self.prefixes else 0
+        if shared:  # the prefix's keys and values from the store; the model reads the rest of each prompt
+            kv = self.prefixes.get(tuple(jobs[0].prompt_ids[:shared]), self._prefix_kv)
+            cache = batch_cache(kv, len(jobs))
+        else:
+            cache = DynamicCache()
+        rest = [j.prompt_ids[shared:] for j in jobs]
+        width = max(len(r) for r in rest)
         ids = torch.full((len(jobs), width), self.pad_id, dtype=torch.long)
         mask = torch.zeros((len(jobs), width), dtype=torch.long)
-        for row, job in enumerate(jobs):  # left padding: every row's last prompt token is in the last column
-            ids[row, width - len(job.prompt_ids) :] = torch.tensor(job.prompt_ids)
-            mask[row, width - len(job.prompt_ids) :] = 1
+        for row, tokens in enumerate(
+            rest
+        ):  # left padding: every row's last prompt token is in the last column
+            ids[row, width - len(tokens) :] = torch.tensor(tokens)
+            mask[row, width - len(tokens) :] = 1
         ids, mask = ids.to(device), mask.to(device)
-        positions = (mask.cumsum(-1) - 1).clamp(min=0)
-        cache = DynamicCache()
+        positions = shared + (mask.cumsum(-1) - 1).clamp(min=0)
+        # [prefix][padding][rest]: the padding between them is masked like any other
+        mask = torch.cat([torch.ones((len(jobs), shared), dtype=mask.dtype, device=device), mask], dim=1)
         logits, cache = self._forward(ids, mask, positions, cache, keep=1)
         nxt = self._choose(jobs, logits[:, -1, :])
         self._emit(jobs, nxt)
         return cache, mask, positions[:, -1:], nxt
+
+    def _prefix_kv(self, ids: tuple[int, ...]) -> PrefixKV:
+        """The keys and values of a shared prefix, computed alone (one row, no padding)."""
+        import torch
+        from transformers import DynamicCache
+
+        device = self.model.device
+        tokens = torch.tensor([ids], dtype=torch.long, device=device)
+        mask = torch.ones_like(tokens)
+        positions = torch.arange(len(ids), device=device).view(1, -1)
+        _, cache = self._forward(tokens, mask, positions, DynamicCache(), keep=1)
+        return [(layer.keys, layer.values) for layer in cache.layers]
 
     def _forward(self, ids: Any, mask: Any, positions: Any, cache: Any, keep: int) -> tuple[Any, Any]:
         """One pass of the model over `ids` with the KV cache (passed and read back under the installed

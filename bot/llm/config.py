@@ -50,6 +50,11 @@ class LLMConfig:
         "Tokens the local backend drafts by prompt lookup when one conversation decodes alone, checked in one "
         "forward pass (same greedy text, fewer passes); 0 = off.",
     )
+    prefix_cache: int = _f(
+        4,
+        "System prompts whose keys and values the local backend keeps and reuses, so a turn's prefill runs over "
+        "the rest of its prompt only (same text, earlier first token); 0 = off.",
+    )
     base_url: str = _f("", "OpenAI-compatible server, e.g. http://localhost:8000/v1 (vLLM, TGI, llama.cpp).")
     api_key: str = _f("", "Bearer token for the server, if it needs one.")
     server_model: str = _f("default", "Model name sent to the server.")
@@ -76,6 +81,8 @@ class LLMConfig:
             raise LLMConfigError("max_batch must be >= 1")
         if not 0 <= self.speculate <= 64:
             raise LLMConfigError(f"speculate={self.speculate}: choose 0 (off) to 64 drafted tokens")
+        if not 0 <= self.prefix_cache <= 64:
+            raise LLMConfigError(f"prefix_cache={self.prefix_cache}: choose 0 (off) to 64 kept prefixes")
         if self.timeout_s <= 0 or self.retries < 0:
             raise LLMConfigError("timeout_s must be > 0 and retries >= 0")
 

@@ -46,6 +46,7 @@ class TransformersBackend:
         self.engine: BatchingEngine | None = None
         self._load_lock = threading.Lock()
         self.adapter: Path | None = None
+        self._system_tokens: dict[str, list[int]] = {}  # system prompt -> its tokens rendered alone
 
     def warm_up(self) -> TransformersBackend:
         with self._load_lock:
@@ -81,7 +82,11 @@ class TransformersBackend:
                 model = quantize_dynamic(model, {torch.nn.Linear}, dtype=torch.qint8)
             self.model = model
             self.engine = BatchingEngine(
-                model, self.tokenizer, max_batch=self.cfg.max_batch, speculate=self.cfg.speculate
+                model,
+                self.tokenizer,
+                max_batch=self.cfg.max_batch,
+                speculate=self.cfg.speculate,
+                prefix_cache=self.cfg.prefix_cache,
             )
         return self
 
@@ -96,6 +101,27 @@ class TransformersBackend:
             list(messages), add_generation_prompt=True, return_tensors="pt", return_dict=True
         )
 
+    def system_prefix(self, messages: Sequence[Message], prompt: list[int]) -> int:
+        """How many of `prompt`'s first tokens are the system message as the chat template renders it alone
+        (shared by every turn that has the same system prompt), or 0 when there is none or it does not
+        render as a prefix."""
+        if not messages or messages[0].get("role") != "system":
+            return 0
+        ids = self._system_ids(messages[0]["content"])
+        return len(ids) if len(ids) < len(prompt) and prompt[: len(ids)] == ids else 0
+
+    def _system_ids(self, content: str) -> list[int]:
+        ids = self._system_tokens.get(content)
+        if ids is None:
+            enc = self.tokenizer.apply_chat_template(
+                [{"role": "system", "content": content}], return_dict=True
+            )
+            ids = list(enc["input_ids"])
+            if len(self._system_tokens) >= 8:
+                self._system_tokens.clear()
+            self._system_tokens[content] = ids
+        return ids
+
     def count_tokens(self, messages: Sequence[Message]) -> int:
         return int(self.encode(messages)["input_ids"].shape[1])
 
@@ -104,4 +130,6 @@ class TransformersBackend:
         prompt = self.encode(request.messages)["input_ids"][0].tolist()
         if len(prompt) + request.max_new_tokens > self.context_window:
             raise ContextOverflowError(len(prompt), request.max_new_tokens, self.context_window)
-        yield from self.engine.submit(request, prompt, stats)
+        yield from self.engine.submit(
+            request, prompt, stats, prefix=self.system_prefix(request.messages, prompt)
+        )

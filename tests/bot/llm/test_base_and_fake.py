@@ -60,6 +60,10 @@ def test_llm_config_validation(monkeypatch) -> None:
         LLMConfig(backend="openai")
     with pytest.raises(LLMConfigError, match="choose local, openai or fake"):
         LLMConfig(backend="gpt")
+    with pytest.raises(LLMConfigError, match="speculate=99"):
+        LLMConfig(speculate=99)
+    with pytest.raises(LLMConfigError, match="prefix_cache=-1"):
+        LLMConfig(prefix_cache=-1)
     monkeypatch.setenv("BOT_LLM_TIMEOUT_S", "soon")
     with pytest.raises(LLMConfigError, match="BOT_LLM_TIMEOUT_S"):
         LLMConfig.from_env()

@@ -155,3 +155,51 @@ def test_prompt_lookup_drafts_change_the_passes_not_the_text(backend: Transforme
         engines.append(engine)
     assert texts[0] and texts[0] == texts[1]
     assert engines[0].drafted == 0 and engines[1].accepted > 0 and engines[1].drafted >= engines[1].accepted
+
+
+def test_the_system_prompt_prefix_is_reused_and_the_text_is_unchanged(backend: TransformersBackend) -> None:
+    """Turns that share the serving system prompt: its keys and values are computed once and reused by later
+    prefills (alone and in a shared batch), and every reply is the text a full prefill gives."""
+    from types import SimpleNamespace
+
+    from bot.llm.batching import BatchingEngine
+    from bot.llm.bench import GROUNDED_PASSAGES
+    from bot.prompts import build_messages
+
+    passages = [SimpleNamespace(title=t, section=s, text=x) for t, s, x in GROUNDED_PASSAGES]
+    questions = ["What is the monthly fee on Everyday Checking?", "What does a cashier's check cost?"]
+    turns = [build_messages(q, passages[i:]) for i, q in enumerate(questions)]
+    prompts = [backend.encode(m)["input_ids"][0].tolist() for m in turns]
+    prefix = backend.system_prefix(turns[0], prompts[0])
+    assert 0 < prefix < len(prompts[0]) and prefix == backend.system_prefix(turns[1], prompts[1])
+    assert backend.system_prefix([{"role": "user", "content": "hi"}], prompts[0][:10]) == 0
+
+    def replies(engine: BatchingEngine, together: bool) -> list[str]:
+        reqs = [GenerationRequest(m, max_new_tokens=24) for m in turns]
+        if not together:
+            return [
+                "".join(engine.submit(r, p, GenerationStats(), prefix))
+                for r, p in zip(reqs, prompts, strict=True)
+            ]
+        out: dict[int, str] = {}
+        barrier = threading.Barrier(2)
+
+        def run(i: int) -> None:
+            barrier.wait()
+            out[i] = "".join(engine.submit(reqs[i], prompts[i], GenerationStats(), prefix))
+
+        threads = [threading.Thread(target=run, args=(i,)) for i in range(2)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join(timeout=120)
+        return [out[0], out[1]]
+
+    full = BatchingEngine(backend.model, backend.tokenizer, prefix_cache=0)
+    cached = BatchingEngine(backend.model, backend.tokenizer, max_wait_ms=200)
+    expected = replies(full, together=False)
+    assert all(expected)
+    assert replies(cached, together=False) == expected
+    assert (cached.prefixes.misses, cached.prefixes.hits) == (1, 1)
+    assert replies(cached, together=True) == expected
+    assert cached.prefixes.hits == 2 and max(cached.batch_sizes) == 2  # one shared prefill for both rows
