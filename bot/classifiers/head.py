@@ -1,6 +1,7 @@
 """A linear softmax head over a fixed feature vector (the turn's sentence embedding, plus a few extra
-features for sentiment), with a calibration temperature. Stored as a small `.npz` file: weights, bias,
-labels, temperature and the embedding model it expects.
+features for sentiment) and, when it was trained with them, the message's word and character n-grams
+(bot/classifiers/ngrams.py), with a calibration temperature. Stored as a small `.npz` file: weights, bias,
+labels, temperature, the embedding model it expects, and the n-gram vocabulary and idf if any.
 
 Training lives in `finetune/`; this module only predicts. NumPy only: a head costs microseconds.
 """
@@ -14,6 +15,8 @@ from typing import Any
 
 import numpy as np
 
+from .ngrams import NgramVectorizer
+
 
 class HeadMismatchError(RuntimeError):
     """The head was trained for another embedding model or feature size; retrain it."""
@@ -21,22 +24,35 @@ class HeadMismatchError(RuntimeError):
 
 @dataclass
 class LinearHead:
-    weights: np.ndarray  # (classes, features)
+    weights: np.ndarray  # (classes, features): the dense features', then the n-grams' (if any)
     bias: np.ndarray  # (classes,)
     labels: list[str]
     temperature: float = 1.0
     embedding_model: str = ""
     meta: dict[str, Any] = field(default_factory=dict)
+    ngrams: NgramVectorizer | None = None
 
     @property
     def n_features(self) -> int:
-        return int(self.weights.shape[1])
+        """Size of the dense feature vector the caller passes (the n-grams are computed from the text)."""
+        return int(self.weights.shape[1]) - (self.ngrams.size if self.ngrams else 0)
 
-    def logits(self, x: np.ndarray) -> np.ndarray:
-        return np.atleast_2d(np.asarray(x, dtype=np.float32)) @ self.weights.T + self.bias
+    def logits(self, x: np.ndarray, texts: list[str] | None = None) -> np.ndarray:
+        """Logits of the dense rows `x` and, for a head with n-gram features, of their `texts`."""
+        dense = self.n_features
+        z = np.atleast_2d(np.asarray(x, dtype=np.float32)) @ self.weights[:, :dense].T + self.bias
+        if self.ngrams is None:
+            return z
+        if texts is None or len(texts) != len(z):
+            raise ValueError("this head reads the messages' n-grams: pass one text per row")
+        for row, text in enumerate(texts):
+            idx, val = self.ngrams.transform(text)
+            if len(idx):
+                z[row] += self.weights[:, dense + idx] @ val
+        return z
 
-    def predict_proba(self, x: np.ndarray) -> np.ndarray:
-        z = self.logits(x) / self.temperature
+    def predict_proba(self, x: np.ndarray, texts: list[str] | None = None) -> np.ndarray:
+        z = self.logits(x, texts) / self.temperature
         z -= z.max(axis=1, keepdims=True)
         e = np.exp(z)
         return e / e.sum(axis=1, keepdims=True)
@@ -52,6 +68,16 @@ class LinearHead:
             temperature=np.float32(self.temperature),
             embedding_model=np.array(self.embedding_model),
             meta=np.array(json.dumps(self.meta)),
+            **(
+                {
+                    "word_terms": np.array(self.ngrams.word_terms),
+                    "word_idf": self.ngrams.word_idf.astype(np.float32),
+                    "char_terms": np.array(self.ngrams.char_terms),
+                    "char_idf": self.ngrams.char_idf.astype(np.float32),
+                }
+                if self.ngrams
+                else {}
+            ),
         )
         tmp.replace(path)
 
@@ -69,6 +95,14 @@ class LinearHead:
                 temperature=float(z["temperature"]),
                 embedding_model=str(z["embedding_model"]),
                 meta=json.loads(str(z["meta"])),
+                ngrams=NgramVectorizer(
+                    [str(t) for t in z["word_terms"]],
+                    z["word_idf"],
+                    [str(t) for t in z["char_terms"]],
+                    z["char_idf"],
+                )
+                if "word_terms" in z.files
+                else None,
             )
         if embedding_model is not None and head.embedding_model != embedding_model:
             raise HeadMismatchError(

@@ -32,11 +32,13 @@ MEDIUM_RISK = frozenset({"hardship", "complaint"})
 SENTIMENTS = ("negative", "neutral", "positive")
 
 
-def risk_level(category: str, probability: float) -> str:
-    """high: fraud, loss or a security breach the model is sure of (p >= 0.5); medium: those when unsure,
-    and hardship or complaints; low: advice requests and everything else."""
+def risk_level(category: str, probability: float, high_risk_mass: float = 0.0) -> str:
+    """high: fraud, loss or a security breach the model is sure of: p >= 0.5 for the category, or for the
+    three high-risk categories together (`high_risk_mass`: a phone scam can look like fraud and like a
+    compromised account, and is high risk either way); medium: those when unsure, and hardship or
+    complaints; low: advice requests and everything else."""
     if category in HIGH_RISK:
-        return "high" if probability >= 0.5 else "medium"
+        return "high" if max(probability, high_risk_mass) >= 0.5 else "medium"
     if category in MEDIUM_RISK:
         return "medium"
     return "low"
@@ -139,18 +141,19 @@ class TurnClassifiers:
     def risk(self, prepared: PreparedText, emb: np.ndarray) -> RiskResult:
         if prepared.empty:
             return EMPTY_RISK
-        p = self.risk_head.predict_proba(emb)[0]
+        p = self.risk_head.predict_proba(emb, [prepared.text])[0]
         i = int(p.argmax())
         cat = self.risk_head.labels[i]
+        mass = float(sum(v for lab, v in zip(self.risk_head.labels, p, strict=True) if lab in HIGH_RISK))
         return RiskResult(
-            cat, risk_level(cat, float(p[i])), round(float(p[i]), 4), _scores(self.risk_head.labels, p)
+            cat, risk_level(cat, float(p[i]), mass), round(float(p[i]), 4), _scores(self.risk_head.labels, p)
         )
 
     def sentiment(self, prepared: PreparedText, emb: np.ndarray) -> SentimentResult:
         if prepared.empty:
             return EMPTY_SENTIMENT
         x = np.concatenate([emb, vader_features(prepared.text)])
-        p = self.sentiment_head.predict_proba(x)[0]
+        p = self.sentiment_head.predict_proba(x, [prepared.text])[0]
         i = int(p.argmax())
         return SentimentResult(
             self.sentiment_head.labels[i], round(float(p[i]), 4), _scores(self.sentiment_head.labels, p)
@@ -159,7 +162,7 @@ class TurnClassifiers:
     def intent(self, prepared: PreparedText, emb: np.ndarray) -> IntentResult | None:
         if self.intent_head is None or prepared.empty:
             return None
-        p = self.intent_head.predict_proba(emb)[0]
+        p = self.intent_head.predict_proba(emb, [prepared.text])[0]
         i = int(p.argmax())
         return IntentResult(self.intent_head.labels[i], round(float(p[i]), 4))
 

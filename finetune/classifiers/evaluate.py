@@ -80,7 +80,7 @@ def evaluate_all(clf: TurnClassifiers, recipe: ClassifierRecipe, *, progress: bo
     texts = [prepare(r.text).text for r in rev]
     e = embed_texts(emb, texts, desc="Embedding risk eval", progress=progress)
     head = clf.risk_head
-    p = head.predict_proba(e)
+    p = head.predict_proba(e, texts)
     pred = [head.labels[i] for i in p.argmax(axis=1)]
     order = list(head.labels)
     risk = summary([r.label for r in rev], pred, order, p[:, [head.labels.index(c) for c in order]])
@@ -99,7 +99,7 @@ def evaluate_all(clf: TurnClassifiers, recipe: ClassifierRecipe, *, progress: bo
     rows = [b77[i] for i in test_idx]
     e77 = embed_texts(emb, [r.text for r in rows], desc="Embedding Banking77 held-out", progress=progress)
     if clf.intent_head is not None:
-        pi = clf.intent_head.predict_proba(e77)
+        pi = clf.intent_head.predict_proba(e77, [r.text for r in rows])
         pred_i = [clf.intent_head.labels[i] for i in pi.argmax(axis=1)]
         report["banking77_intent"] = {
             "held_out_rows": len(rows),
@@ -107,7 +107,7 @@ def evaluate_all(clf: TurnClassifiers, recipe: ClassifierRecipe, *, progress: bo
             "ece": ece(pi, np.array([clf.intent_head.labels.index(r.label) for r in rows])),
         }
     rmap = data.banking77_risk_map()
-    pr = head.predict_proba(e77)
+    pr = head.predict_proba(e77, [r.text for r in rows])
     pred_r = [head.labels[i] for i in pr.argmax(axis=1)]
     b77_risk = summary([rmap[r.label] for r in rows], pred_r, order)
     report["risk_on_banking77_held_out"] = {
@@ -121,7 +121,7 @@ def evaluate_all(clf: TurnClassifiers, recipe: ClassifierRecipe, *, progress: bo
     stexts = [prepare(r.text).text for r in sev]
     es = embed_texts(emb, stexts, desc="Embedding sentiment eval", progress=progress)
     sh = clf.sentiment_head
-    ps = sh.predict_proba(sentiment_features(es, stexts))
+    ps = sh.predict_proba(sentiment_features(es, stexts), stexts)
     spred = [sh.labels[i] for i in ps.argmax(axis=1)]
     report["sentiment"] = summary([r.label for r in sev], spred, list(sh.labels), ps)
     vader = []

@@ -20,6 +20,8 @@
   account_security offsets take their recall mostly from fraud (their main confusion), which this task is
   meant to raise.
 - Pick: the setting with the best out-of-fold macro-F1 among those meeting both fraud targets, else overall.
+- Features: the sentence embedding, plus word and character n-grams when the recipe says `risk_ngrams`
+  (the n-gram vocabulary and idf fitted on each fold's training texts only, as training fits them on all).
 
 The result goes into `finetune/recipes/classifiers.yaml` by hand (`risk_c`, `risk_written_weight`,
 `risk_logit_offsets`), with the report in the data card; this script never reads the held-out sets.
@@ -40,6 +42,7 @@ import numpy as np
 
 from . import data
 from .embed_cache import embed_texts
+from .ngram_fit import fit_ngrams, with_ngrams
 from .train import RECIPE, ClassifierRecipe
 
 HIGH_RISK = ("fraud", "lost_stolen", "account_security")
@@ -141,6 +144,7 @@ def select(embedder: Any, recipe: ClassifierRecipe, *, progress: bool = True) ->
         embedder, [r.text for r in extra], desc="Embedding NLU++ and written risk", progress=progress
     )
     x = np.vstack([e_b77, e_extra])
+    texts = [r.text for r in b77_rows] + [r.text for r in extra]
     labels = [risk_map[r.label] for r in b77_rows] + [r.label for r in extra]
     classes = sorted(set(labels))
     y = np.array([classes.index(v) for v in labels])
@@ -154,15 +158,29 @@ def select(embedder: Any, recipe: ClassifierRecipe, *, progress: bool = True) ->
         )
     )
 
+    fold_x = []  # per fold: training and scored features (n-grams fitted on the fold's training texts)
+    for tr, te in folds:
+        train_idx = np.concatenate([fixed, w_idx[tr]])
+        if recipe.risk_ngrams:
+            _, union = fit_ngrams([texts[i] for i in train_idx])
+            fold_x.append(
+                (
+                    with_ngrams(x[train_idx], [texts[i] for i in train_idx], union),
+                    with_ngrams(x[w_idx[te]], [texts[i] for i in w_idx[te]], union),
+                )
+            )
+        else:
+            fold_x.append((x[train_idx], x[w_idx[te]]))
+
     results = []
     for c, ww in itertools.product(C_GRID, WRITTEN_WEIGHT_GRID):
         oof = np.zeros((len(w_idx), len(classes)))
-        for tr, te in folds:
+        for (tr, te), (x_train, x_scored) in zip(folds, fold_x, strict=True):
             train_idx = np.concatenate([fixed, w_idx[tr]])
             sw = np.where(written[train_idx], ww, 1.0)
             clf = LogisticRegression(C=c, max_iter=recipe.max_iter, class_weight="balanced")
-            clf.fit(x[train_idx], y[train_idx], sample_weight=sw)
-            oof[te] = clf.decision_function(x[w_idx[te]])
+            clf.fit(x_train, y[train_idx], sample_weight=sw)
+            oof[te] = clf.decision_function(x_scored)
         yw = y[w_idx]
         plain = balanced_scores(yw, oof.argmax(1), classes)
         offsets, adjusted, fraud_ok = choose_offsets(oof, yw, classes)

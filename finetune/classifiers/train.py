@@ -20,6 +20,7 @@ from bot.classifiers.models import MODELS_DIR, vader_features
 
 from . import data
 from .embed_cache import embed_texts
+from .ngram_fit import fit_ngrams, with_ngrams
 
 RECIPE = Path(__file__).resolve().parents[1] / "recipes" / "classifiers.yaml"
 
@@ -33,6 +34,7 @@ class ClassifierRecipe:
     risk_c: float = 1.0
     risk_written_weight: float = 8.0
     risk_logit_offsets: dict[str, float] = field(default_factory=dict)
+    risk_ngrams: bool = False
     sentiment_c: float = 2.0
     max_iter: int = 3000
     out_dir: str = ""
@@ -59,7 +61,7 @@ def fit_temperature(logits: np.ndarray, y: np.ndarray) -> float:
 
 
 def fit_head(
-    x: np.ndarray,
+    x: Any,
     labels: list[str],
     *,
     c: float,
@@ -72,7 +74,8 @@ def fit_head(
     sample_weight: np.ndarray | None = None,
     logit_offsets: dict[str, float] | None = None,
 ) -> LinearHead:
-    """Logistic regression on a stratified training split, then a temperature fitted on the rest.
+    """Logistic regression on a stratified training split, then a temperature fitted on the rest. `x` is
+    dense or a scipy sparse matrix (embedding plus n-grams).
 
     `logit_offsets` (label -> offset) are added to those labels' intercepts before the temperature is fitted:
     a cost-sensitive decision rule (favour a category when in doubt) that the stored head applies as is.
@@ -157,8 +160,13 @@ def train_all(embedder: Any, recipe: ClassifierRecipe, *, progress: bool = True)
         [1.0] * len(b77_rows)
         + [recipe.risk_written_weight if r.source == "written" else 1.0 for r in extra_risk]
     )
+    risk_x, ngrams = np.vstack([e_b77, e_extra]), None
+    if recipe.risk_ngrams:
+        risk_texts = [r.text for r in b77_rows] + [r.text for r in extra_risk]
+        ngrams, union = fit_ngrams(risk_texts)
+        risk_x = with_ngrams(risk_x, risk_texts, union)
     risk = fit_head(
-        np.vstack([e_b77, e_extra]),
+        risk_x,
         risk_labels,
         c=recipe.risk_c,
         balanced=True,
@@ -169,9 +177,11 @@ def train_all(embedder: Any, recipe: ClassifierRecipe, *, progress: bool = True)
             "sources": ["banking77", "nlupp", "written"],
             "written_weight": recipe.risk_written_weight,
             "rows_by_category": {c: risk_labels.count(c) for c in data.RISK_CATEGORIES},
+            "features": "embedding + word/char n-grams" if ngrams else "embedding",
         },
         **common,
     )
+    risk.ngrams = ngrams
     sentiment = fit_head(
         sentiment_features(e_sent, [r.text for r in sent]),
         [r.label for r in sent],

@@ -108,3 +108,7 @@ def test_risk_levels() -> None:
     assert risk_level("fraud", 0.9) == "high" and risk_level("fraud", 0.4) == "medium"
     assert risk_level("hardship", 0.99) == "medium" and risk_level("advice", 0.99) == "low"
     assert risk_level("none", 0.99) == "low"
+    # unsure which high-risk category, sure it is one of them: a scam call split between fraud and security
+    assert risk_level("account_security", 0.40, high_risk_mass=0.65) == "high"
+    assert risk_level("account_security", 0.40, high_risk_mass=0.45) == "medium"
+    assert risk_level("complaint", 0.40, high_risk_mass=0.55) == "medium"  # the top category decides the kind

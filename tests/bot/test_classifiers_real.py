@@ -80,17 +80,17 @@ def test_held_out_quality(held_out: dict) -> None:
     assert r["banking77_intent"]["accuracy"] >= 0.90
     assert r["sentiment"]["macro_f1"] >= 0.85
     assert r["sentiment"]["macro_f1"] > r["sentiment_vader_baseline"]["macro_f1"] + 0.15
-    assert r["risk"]["macro_f1"] >= 0.85
-    assert r["risk"]["high_risk_any"]["recall"] >= 0.9
+    assert r["risk"]["macro_f1"] >= 0.94  # 0.953 with word and character n-grams (0.907 without)
+    assert r["risk"]["high_risk_any"]["recall"] >= 0.95
     assert r["risk"]["ece"] < 0.08 and r["sentiment"]["ece"] < 0.08
 
 
 @pytest.mark.parametrize(
     "category",
     [
-        pytest.param("fraud", marks=pytest.mark.xfail(strict=True, reason="recall 0.850 (51/60)")),
+        pytest.param("fraud", marks=pytest.mark.xfail(strict=True, reason="recall 0.917 (55/60)")),
         "lost_stolen",
-        pytest.param("account_security", marks=pytest.mark.xfail(strict=True, reason="recall 0.934 (57/61)")),
+        "account_security",
     ],
 )
 def test_high_risk_category_meets_the_issue_target(held_out: dict, category: str) -> None:

@@ -1,0 +1,45 @@
+"""Fit the word and character n-gram features a head may read next to the sentence embedding: two
+scikit-learn `TfidfVectorizer`s (word 1-2-grams, min_df 2; `char_wb` 3-5-grams, min_df 3; sublinear tf,
+each part L2-normalised), turned into the NumPy `NgramVectorizer` the bot ships (bot/classifiers/ngrams.py),
+which reproduces their transform without scikit-learn. Training only; the settings are fixed here so that
+training, selection and serving agree.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from bot.classifiers.ngrams import CHAR_RANGE, WORD_RANGE, NgramVectorizer
+
+WORD_MIN_DF = 2
+CHAR_MIN_DF = 3
+
+
+def fit_ngrams(texts: list[str]) -> tuple[NgramVectorizer, Any]:
+    """(the shipped vectorizer, a scikit-learn union with the same transform) fitted on `texts`."""
+    from sklearn.feature_extraction.text import TfidfVectorizer
+    from sklearn.pipeline import FeatureUnion
+
+    word = TfidfVectorizer(ngram_range=WORD_RANGE, min_df=WORD_MIN_DF, sublinear_tf=True)
+    char = TfidfVectorizer(analyzer="char_wb", ngram_range=CHAR_RANGE, min_df=CHAR_MIN_DF, sublinear_tf=True)
+    union = FeatureUnion([("word", word), ("char", char)]).fit(texts)
+
+    def terms(v: Any) -> list[str]:
+        out = [""] * len(v.vocabulary_)
+        for term, i in v.vocabulary_.items():
+            out[i] = term
+        return out
+
+    shipped = NgramVectorizer(
+        terms(word), word.idf_.astype(np.float32), terms(char), char.idf_.astype(np.float32)
+    )
+    return shipped, union
+
+
+def with_ngrams(dense: np.ndarray, texts: list[str], union: Any) -> Any:
+    """Dense features then the n-gram features, as one sparse matrix (the head's column order)."""
+    from scipy import sparse
+
+    return sparse.hstack([sparse.csr_matrix(dense), union.transform(texts)]).tocsr()
