@@ -36,6 +36,7 @@ class ClassifierRecipe:
     risk_logit_offsets: dict[str, float] = field(default_factory=dict)
     risk_ngrams: bool = False
     sentiment_c: float = 2.0
+    sentiment_ngrams: bool = False
     max_iter: int = 3000
     out_dir: str = ""
     extra: dict[str, Any] = field(default_factory=dict)
@@ -182,14 +183,24 @@ def train_all(embedder: Any, recipe: ClassifierRecipe, *, progress: bool = True)
         **common,
     )
     risk.ngrams = ngrams
+    sent_texts = [r.text for r in sent]
+    sent_x, sent_ngrams = sentiment_features(e_sent, sent_texts), None
+    if recipe.sentiment_ngrams:
+        sent_ngrams, union = fit_ngrams(sent_texts)
+        sent_x = with_ngrams(sent_x, sent_texts, union)
     sentiment = fit_head(
-        sentiment_features(e_sent, [r.text for r in sent]),
+        sent_x,
         [r.label for r in sent],
         c=recipe.sentiment_c,
         balanced=True,
-        meta={"task": "sentiment", "sources": ["written"], "features": "embedding + VADER(4)"},
+        meta={
+            "task": "sentiment",
+            "sources": ["written"],
+            "features": "embedding + VADER(4)" + (" + word/char n-grams" if sent_ngrams else ""),
+        },
         **common,
     )
+    sentiment.ngrams = sent_ngrams
     for fname, head in (("intent.npz", intent), ("risk.npz", risk), ("sentiment.npz", sentiment)):
         head.save(out_dir / fname)
         report[fname] = {k: head.meta[k] for k in ("train_rows", "validation_rows", "temperature", "C")}
