@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+import pytest
 
 from finetune.classifiers.select_risk import balanced_scores, choose_offsets, near_duplicate_groups
 from finetune.classifiers.train import ClassifierRecipe, fit_head
@@ -58,3 +59,18 @@ def test_logit_offset_is_folded_into_the_intercept() -> None:
 def test_recipe_carries_risk_offsets() -> None:
     r = ClassifierRecipe.load()
     assert set(r.risk_logit_offsets) <= {"fraud", "lost_stolen", "account_security"}
+
+
+@pytest.mark.slow
+def test_sentiment_selection_scores_every_setting_out_of_fold(monkeypatch, tmp_path) -> None:
+    """`python -m finetune.classifiers.select_sentiment` on the real training rows with the deterministic
+    hashing embedder: one out-of-fold macro-F1 per (features, C), and the n-grams, which see the words the
+    hashed vector blurs, score above the same C without them."""
+    from finetune.classifiers.select_sentiment import C_GRID, select
+    from knowledge import HashingEmbedder
+
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
+    report = select(HashingEmbedder(), progress=False)
+    assert len(report) == 2 * len(C_GRID) and all(0.0 < v <= 1.0 for v in report.values())
+    for c in C_GRID:
+        assert report[f"embedding+vader+ngrams C={c}"] > report[f"embedding+vader C={c}"]
