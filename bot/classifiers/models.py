@@ -1,8 +1,8 @@
 """The turn's classifiers over one shared sentence embedding:
 
 - risk: fraud, lost_stolen, account_security, hardship, complaint, advice, none; with a level and a
-  calibrated probability;
-- sentiment: negative, neutral, positive; the head reads the embedding plus VADER's four scores;
+  calibrated probability; the head also reads the message's word and character n-grams (bot/classifiers/ngrams.py);
+- sentiment: negative, neutral, positive; the head reads the embedding plus VADER's four scores and the n-grams;
 - intent: the 77 Banking77 intents, for routing and analytics.
 
 `TurnClassifiers.classify(text, embedding=None)` embeds once (or takes the turn's embedding) and runs all
