@@ -3,7 +3,8 @@ sentiment head gains from word and character n-grams next to the embedding and V
 
     python -m finetune.classifiers.select_sentiment [--json]
 
-Stratified 5-fold (seeded); per fold the n-gram vocabulary and idf are fitted on the fold's training texts,
+Stratified, grouped 5-fold (seeded; groups are near-duplicate clusters as in `select_risk`, so a message
+and its paraphrase never sit on both sides of a fold); per fold the n-gram vocabulary and idf are fitted on the fold's training texts,
 as training fits them on all rows; class-balanced logistic regression at each C of the grid; prints the
 out-of-fold macro-F1 of each setting. The choice goes into `finetune/recipes/classifiers.yaml` by hand.
 """
@@ -18,6 +19,7 @@ import numpy as np
 from . import data
 from .embed_cache import embed_texts
 from .ngram_fit import fit_ngrams, with_ngrams
+from .select_risk import near_duplicate_groups
 from .train import sentiment_features
 
 C_GRID = (1.0, 2.0, 4.0)
@@ -27,14 +29,15 @@ FOLDS = 5
 def select(embedder, *, seed: int = 0, progress: bool = True) -> dict[str, float]:
     from sklearn.linear_model import LogisticRegression
     from sklearn.metrics import f1_score
-    from sklearn.model_selection import StratifiedKFold
+    from sklearn.model_selection import StratifiedGroupKFold
 
     rows = data.sentiment("train")
     texts = [r.text for r in rows]
     x = sentiment_features(embed_texts(embedder, texts, desc="Embedding sentiment", progress=progress), texts)
     labels = sorted({r.label for r in rows})
     y = np.array([labels.index(r.label) for r in rows])
-    folds = list(StratifiedKFold(FOLDS, shuffle=True, random_state=seed).split(x, y))
+    groups = near_duplicate_groups(texts)
+    folds = list(StratifiedGroupKFold(FOLDS, shuffle=True, random_state=seed).split(x, y, groups))
     out: dict[str, float] = {}
     for ngrams in (False, True):
         per_fold = []
