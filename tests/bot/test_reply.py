@@ -1,12 +1,10 @@
-"""The reply step (bot/reply.py) on its own: a hand-built turn state with two passages, the fake LM and a
-word-count encoder, so every branch is driven directly: verified sentences stream, an invented figure is
+"""The reply step (bot/reply.py) on its own: a hand-built turn state with two passages, the fake LM and the
+project's hashing embedder, so every branch is driven directly: verified sentences stream, an invented figure is
 dropped, a decline with no answer becomes "don't know" with the contact line, a decline the retrieval
 overrules becomes an extract, the model down becomes a marked extract, and a reply that stops short of the
 asked figure is completed from the passages."""
 
 from __future__ import annotations
-
-import numpy as np
 
 from bot.guards.input_guard import GuardedInput
 from bot.llm import BackendError, FakeBackend
@@ -14,6 +12,7 @@ from bot.prompts import DONT_KNOW, HANDOFF_OFFER
 from bot.reply import ReplyWriter, is_decline
 from bot.safety import Quote
 from bot.steps import TurnState
+from knowledge import HashingEmbedder
 from knowledge.schema import Passage, RetrievalResult
 
 FEE = "The Everyday Checking monthly fee is $5."
@@ -35,18 +34,11 @@ def state(question: str, answerable: bool = True) -> TurnState:
     return s
 
 
-def words(texts: list[str]) -> np.ndarray:
-    """A deterministic encoder: bag of lower-case words hashed into 64 dimensions, unit length."""
-    out = np.zeros((len(texts), 64))
-    for i, t in enumerate(texts):
-        for w in t.lower().split():
-            out[i, hash(w.strip(".,?$")) % 64] += 1.0
-    return out / np.maximum(np.linalg.norm(out, axis=1, keepdims=True), 1e-9)
-
-
 def writer(reply) -> ReplyWriter:
     backend = reply if isinstance(reply, FakeBackend) else FakeBackend(reply)
-    return ReplyWriter(backend, words, None, lambda: Quote("Call 1-800-555-0199 any time [1].", [CONTACT]))
+    return ReplyWriter(
+        backend, HashingEmbedder().encode, None, lambda: Quote("Call 1-800-555-0199 any time [1].", [CONTACT])
+    )
 
 
 def run(w: ReplyWriter, s: TurnState) -> tuple[list[str], dict]:
