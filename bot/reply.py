@@ -89,17 +89,18 @@ class ReplyWriter:
         guard["dropped"] = verdict.dropped
         guard["pii_masked_in_reply"] = verdict.pii_masked
         body = " ".join(kept)
+        cited = bool(citations(body))
         answerable = state.retrieval is not None and state.retrieval.answerable
-        if declined and not citations(body) and answerable:
+        if declined and not cited and answerable:
             # The scope model (F1 0.85 on held-out questions) is a better judge of "the library answers
             # this" than a 135M model's refusal: quote the best passage instead of declining.
             guard["model_declined"] = True
             declined = False
-        if declined and not citations(body) and scripted:
+        if declined and not cited and scripted:
             guard["model_declined"] = True
-        elif declined and not citations(body):
+        elif declined and not cited:
             yield self._dont_know(state)
-        elif not citations(body):
+        elif not cited:
             yield from self._fallback(state, texts, guard)
         else:
             yield from self._complete(state, body, texts, verifier, guard)

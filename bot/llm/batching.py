@@ -198,9 +198,8 @@ class BatchingEngine:
         width = max(len(r) for r in rest)
         ids = torch.full((len(jobs), width), self.pad_id, dtype=torch.long)
         mask = torch.zeros((len(jobs), width), dtype=torch.long)
-        for row, tokens in enumerate(
-            rest
-        ):  # left padding: every row's last prompt token is in the last column
+        # left padding: every row's last prompt token is in the last column
+        for row, tokens in enumerate(rest):
             ids[row, width - len(tokens) :] = torch.tensor(tokens)
             mask[row, width - len(tokens) :] = 1
         ids, mask = ids.to(device), mask.to(device)
