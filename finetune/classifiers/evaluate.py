@@ -97,9 +97,10 @@ def evaluate_all(clf: TurnClassifiers, recipe: ClassifierRecipe, *, progress: bo
     b77 = data.banking77()
     _, test_idx = data.banking77_split(b77, recipe.banking77_test_size, recipe.seed)
     rows = [b77[i] for i in test_idx]
-    e77 = embed_texts(emb, [r.text for r in rows], desc="Embedding Banking77 held-out", progress=progress)
+    b77_texts = [r.text for r in rows]
+    e77 = embed_texts(emb, b77_texts, desc="Embedding Banking77 held-out", progress=progress)
     if clf.intent_head is not None:
-        pi = clf.intent_head.predict_proba(e77, [r.text for r in rows])
+        pi = clf.intent_head.predict_proba(e77, b77_texts)
         pred_i = [clf.intent_head.labels[i] for i in pi.argmax(axis=1)]
         report["banking77_intent"] = {
             "held_out_rows": len(rows),
@@ -107,7 +108,7 @@ def evaluate_all(clf: TurnClassifiers, recipe: ClassifierRecipe, *, progress: bo
             "ece": ece(pi, np.array([clf.intent_head.labels.index(r.label) for r in rows])),
         }
     rmap = data.banking77_risk_map()
-    pr = head.predict_proba(e77, [r.text for r in rows])
+    pr = head.predict_proba(e77, b77_texts)
     pred_r = [head.labels[i] for i in pr.argmax(axis=1)]
     b77_risk = summary([rmap[r.label] for r in rows], pred_r, order)
     report["risk_on_banking77_held_out"] = {

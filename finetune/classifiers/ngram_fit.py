@@ -43,3 +43,23 @@ def with_ngrams(dense: np.ndarray, texts: list[str], union: Any) -> Any:
     from scipy import sparse
 
     return sparse.hstack([sparse.csr_matrix(dense), union.transform(texts)]).tocsr()
+
+
+def fit_with_ngrams(dense: np.ndarray, texts: list[str]) -> tuple[NgramVectorizer, Any]:
+    """Fit the n-grams on `texts` and return (the shipped vectorizer, dense + n-gram features of `texts`)."""
+    shipped, union = fit_ngrams(texts)
+    return shipped, with_ngrams(dense, texts, union)
+
+
+def fold_features(
+    dense: np.ndarray, texts: list[str], train: np.ndarray, scored: np.ndarray, ngrams: bool
+) -> tuple[Any, Any]:
+    """A cross-validation fold's training and scored rows: the dense features, plus (`ngrams`) the n-grams
+    fitted on the fold's training texts only."""
+    if not ngrams:
+        return dense[train], dense[scored]
+    _, union = fit_ngrams([texts[i] for i in train])
+    return (
+        with_ngrams(dense[train], [texts[i] for i in train], union),
+        with_ngrams(dense[scored], [texts[i] for i in scored], union),
+    )

@@ -42,7 +42,7 @@ import numpy as np
 
 from . import data
 from .embed_cache import embed_texts
-from .ngram_fit import fit_ngrams, with_ngrams
+from .ngram_fit import fold_features
 from .train import RECIPE, ClassifierRecipe
 
 HIGH_RISK = ("fraud", "lost_stolen", "account_security")
@@ -158,19 +158,10 @@ def select(embedder: Any, recipe: ClassifierRecipe, *, progress: bool = True) ->
         )
     )
 
-    fold_x = []  # per fold: training and scored features (n-grams fitted on the fold's training texts)
-    for tr, te in folds:
-        train_idx = np.concatenate([fixed, w_idx[tr]])
-        if recipe.risk_ngrams:
-            _, union = fit_ngrams([texts[i] for i in train_idx])
-            fold_x.append(
-                (
-                    with_ngrams(x[train_idx], [texts[i] for i in train_idx], union),
-                    with_ngrams(x[w_idx[te]], [texts[i] for i in w_idx[te]], union),
-                )
-            )
-        else:
-            fold_x.append((x[train_idx], x[w_idx[te]]))
+    fold_x = [  # per fold: training and scored features (n-grams fitted on the fold's training texts)
+        fold_features(x, texts, np.concatenate([fixed, w_idx[tr]]), w_idx[te], recipe.risk_ngrams)
+        for tr, te in folds
+    ]
 
     results = []
     for c, ww in itertools.product(C_GRID, WRITTEN_WEIGHT_GRID):

@@ -18,7 +18,7 @@ import numpy as np
 
 from . import data
 from .embed_cache import embed_texts
-from .ngram_fit import fit_ngrams, with_ngrams
+from .ngram_fit import fold_features
 from .select_risk import near_duplicate_groups
 from .train import sentiment_features
 
@@ -40,18 +40,7 @@ def select(embedder, *, seed: int = 0, progress: bool = True) -> dict[str, float
     folds = list(StratifiedGroupKFold(FOLDS, shuffle=True, random_state=seed).split(x, y, groups))
     out: dict[str, float] = {}
     for ngrams in (False, True):
-        per_fold = []
-        for tr, te in folds:
-            if ngrams:
-                _, union = fit_ngrams([texts[i] for i in tr])
-                per_fold.append(
-                    (
-                        with_ngrams(x[tr], [texts[i] for i in tr], union),
-                        with_ngrams(x[te], [texts[i] for i in te], union),
-                    )
-                )
-            else:
-                per_fold.append((x[tr], x[te]))
+        per_fold = [fold_features(x, texts, tr, te, ngrams) for tr, te in folds]
         for c in C_GRID:
             pred = np.zeros(len(y), dtype=int)
             for (tr, te), (a, b) in zip(folds, per_fold, strict=True):

@@ -20,7 +20,7 @@ from bot.classifiers.models import MODELS_DIR, vader_features
 
 from . import data
 from .embed_cache import embed_texts
-from .ngram_fit import fit_ngrams, with_ngrams
+from .ngram_fit import fit_with_ngrams
 
 RECIPE = Path(__file__).resolve().parents[1] / "recipes" / "classifiers.yaml"
 
@@ -163,9 +163,7 @@ def train_all(embedder: Any, recipe: ClassifierRecipe, *, progress: bool = True)
     )
     risk_x, ngrams = np.vstack([e_b77, e_extra]), None
     if recipe.risk_ngrams:
-        risk_texts = [r.text for r in b77_rows] + [r.text for r in extra_risk]
-        ngrams, union = fit_ngrams(risk_texts)
-        risk_x = with_ngrams(risk_x, risk_texts, union)
+        ngrams, risk_x = fit_with_ngrams(risk_x, [r.text for r in b77_rows] + [r.text for r in extra_risk])
     risk = fit_head(
         risk_x,
         risk_labels,
@@ -186,8 +184,7 @@ def train_all(embedder: Any, recipe: ClassifierRecipe, *, progress: bool = True)
     sent_texts = [r.text for r in sent]
     sent_x, sent_ngrams = sentiment_features(e_sent, sent_texts), None
     if recipe.sentiment_ngrams:
-        sent_ngrams, union = fit_ngrams(sent_texts)
-        sent_x = with_ngrams(sent_x, sent_texts, union)
+        sent_ngrams, sent_x = fit_with_ngrams(sent_x, sent_texts)
     sentiment = fit_head(
         sent_x,
         [r.label for r in sent],
