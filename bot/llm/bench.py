@@ -58,14 +58,18 @@ GROUNDED_PASSAGES = (
 )
 
 
-def prompts() -> dict[str, list[dict[str, str]]]:
-    """The benchmark's prompts: `grounded` (as the assistant builds it) and `open`."""
+def grounded_passages() -> list[Any]:
+    """GROUNDED_PASSAGES as passages the serving prompt builder takes (title, section, text)."""
     from types import SimpleNamespace
 
+    return [SimpleNamespace(title=t, section=s, text=x) for t, s, x in GROUNDED_PASSAGES]
+
+
+def prompts() -> dict[str, list[dict[str, str]]]:
+    """The benchmark's prompts: `grounded` (as the assistant builds it) and `open`."""
     from ..prompts import build_messages
 
-    passages = [SimpleNamespace(title=t, section=s, text=x) for t, s, x in GROUNDED_PASSAGES]
-    return {"grounded": build_messages(GROUNDED_QUESTION, passages), "open": PROMPT}
+    return {"grounded": build_messages(GROUNDED_QUESTION, grounded_passages()), "open": PROMPT}
 
 
 def read_bandwidth_gbs(size_mb: int = 1024, runs: int = 5) -> float:

@@ -160,13 +160,11 @@ def test_prompt_lookup_drafts_change_the_passes_not_the_text(backend: Transforme
 def test_the_system_prompt_prefix_is_reused_and_the_text_is_unchanged(backend: TransformersBackend) -> None:
     """Turns that share the serving system prompt: its keys and values are computed once and reused by later
     prefills (alone and in a shared batch), and every reply is the text a full prefill gives."""
-    from types import SimpleNamespace
-
     from bot.llm.batching import BatchingEngine
-    from bot.llm.bench import GROUNDED_PASSAGES
+    from bot.llm.bench import grounded_passages
     from bot.prompts import build_messages
 
-    passages = [SimpleNamespace(title=t, section=s, text=x) for t, s, x in GROUNDED_PASSAGES]
+    passages = grounded_passages()
     questions = ["What is the monthly fee on Everyday Checking?", "What does a cashier's check cost?"]
     turns = [build_messages(q, passages[i:]) for i, q in enumerate(questions)]
     prompts = [backend.encode(m)["input_ids"][0].tolist() for m in turns]
