@@ -14,6 +14,7 @@ import math
 import re
 from collections import Counter
 from dataclasses import dataclass
+from functools import lru_cache
 
 import numpy as np
 
@@ -49,6 +50,13 @@ def char_wb_ngrams(text: str, lo: int = CHAR_RANGE[0], hi: int = CHAR_RANGE[1]) 
     return out
 
 
+@lru_cache(maxsize=256)
+def message_ngrams(text: str) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """(word n-grams, char n-grams) of a message, remembered for the last 256 messages: the risk and
+    sentiment heads read the same turn's text with their own vocabularies."""
+    return tuple(word_ngrams(text)), tuple(char_wb_ngrams(text))
+
+
 @dataclass
 class NgramVectorizer:
     word_terms: list[str]  # term at each word-feature index
@@ -68,9 +76,10 @@ class NgramVectorizer:
         """(feature indices, values) of `text`: the non-zero entries of its n-gram vector."""
         idx: list[int] = []
         val: list[float] = []
+        words, chars = message_ngrams(text)
         parts = (
-            (word_ngrams(text), self._word, self.word_idf, 0),
-            (char_wb_ngrams(text), self._char, self.char_idf, len(self.word_terms)),
+            (words, self._word, self.word_idf, 0),
+            (chars, self._char, self.char_idf, len(self.word_terms)),
         )
         for grams, vocab, idf, offset in parts:
             counts = Counter(vocab[g] for g in grams if g in vocab)
