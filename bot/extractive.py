@@ -37,6 +37,12 @@ best one with the query adapter 199, best two with it 223; run for real: 226 (0.
 reply length p50 269 -> 388 characters). Ranking alone, best sentence
 holding the gold fact: 0.530 raw, 0.546 with the adapter. Tried, not adopted: rescoring sentences with the
 base SmolLM2's log-likelihood of the question (UPR) over the six best: 0.479 alone, at most 0.546 mixed in.
+Also tried, not adopted (2026-11-25): a logistic regression over this score's parts (raw and adapted cosine,
+gap to the best, shared words, figure and figure-kind flags, passage rank, position, length), fitted on the
+3 retrieved passages of knowledge/eval/questions.jsonl's 296 questions that have a gold sentence, 5 folds
+grouped by document: gold sentence at rank 1 / within 2 / within 3 out of fold 0.591 / 0.757 / 0.824 against
+0.581 / 0.757 / 0.824 for this order; adding the question-sentence embedding product (384 features) gave at
+most 0.591 / 0.770 / 0.824. The gold sentence is often third or lower for a reason these features do not see.
 """
 
 from __future__ import annotations
@@ -207,9 +213,14 @@ def best_evidence(
     encode: Encoder | None = None,
     limit: int = EVIDENCE_SENTENCES,
     query_view: QueryView | None = None,
+    said: str = "",
 ) -> str:
-    """The `limit` best sentences in passage order, each cited: "Sentence [2]. Sentence [1]." ("" if none)."""
-    top = sorted(rank_sentences(question, passages, encode, query_view)[:limit], key=lambda e: e.position)
+    """The `limit` best sentences in passage order, each cited: "Sentence [2]. Sentence [1]." ("" if none).
+    Sentences that `said` (what the reply already shows) quotes are passed over, so none is said twice."""
+    ranked = [
+        e for e in rank_sentences(question, passages, encode, query_view) if not _quoted(e.sentence, said)
+    ]
+    top = sorted(ranked[:limit], key=lambda e: e.position)
     return " ".join(_cited(e) for e in top)
 
 

@@ -101,7 +101,7 @@ class ReplyWriter:
         elif declined and not cited:
             yield self._dont_know(state)
         elif not cited:
-            yield from self._fallback(state, texts, guard)
+            yield from self._fallback(state, texts, guard, body)
         else:
             yield from self._complete(state, body, texts, verifier, guard)
         state.timings_ms["verify"] = round((time.perf_counter() - t1) * 1e3, 2)
@@ -114,10 +114,11 @@ class ReplyWriter:
             state.suffix.append(HANDOFF_OFFER)
         return f"{DONT_KNOW} {contact.text}"
 
-    def _fallback(self, state: TurnState, texts: list[str], guard: dict) -> Iterator[str]:
+    def _fallback(self, state: TurnState, texts: list[str], guard: dict, said: str = "") -> Iterator[str]:
         # Ranked for the customer's own words: the rewritten follow-up query holds the earlier question
         # too, and its extract answered that one instead (bot/eval follow-up bf-048, 6a5589d reverted).
-        extract = best_evidence(state.text, texts, self.encode, query_view=self.query_view)
+        # Sentences the customer has already been shown (`said`) are not quoted again.
+        extract = best_evidence(state.text, texts, self.encode, query_view=self.query_view, said=said)
         note = MODEL_DOWN_NOTE + " " if guard.get("backend_error") else ""
         state.status = "fallback"
         guard["fallback"] = "model down" if guard.get("backend_error") else "no verified, cited sentence"

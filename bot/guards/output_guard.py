@@ -3,8 +3,10 @@
 Per sentence: drop it when it states a figure (amount, percentage, time, date, phone number) that neither
 the passages nor the customer's message contains, names a bank product the passages do not mention,
 claims an action on the customer's account ("I have frozen your card"), cites a passage that does not
-exist, or says again what the reply already said (a small model sometimes loops on a sentence). Personal
-data in what remains is masked (the bank's own published contacts are allowed). When nothing cited remains
+exist, loops on a phrase within itself ("Example: Example: Example: Example: ..."), or says again what the
+reply already said (a small model sometimes loops on a sentence). Personal data in what remains is masked;
+the bank's own published contacts, and any phone number or e-mail address the turn's passages print (the
+FDIC's line quoted from the deposit-insurance page), are allowed. When nothing cited remains
 of a reply that should answer, the caller falls back to a cited extract of the best passage
 (bot/extractive.py). `StreamingVerifier` does the same sentence by sentence while tokens arrive, so verified
 text can stream. It never adds facts of its own.
@@ -17,7 +19,7 @@ from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass, field
 
 from .grounding import citations, unsupported_figures
-from .pii import mask_pii
+from .pii import contact_allowlist, mask_pii
 
 ACTION_CLAIM = re.compile(
     r"\b(i|we)(\s+have|'ve|\s+just|\s+already|\s+will\s+now|\s+now)?\s+"
@@ -34,6 +36,7 @@ PRODUCT = re.compile(
     r"(?:Checking|Savings|Card|Credit Card|Debit Card|Loan|CD|Mortgage|Account|Line of Credit|Rewards)\b"
 )
 GENERIC_PRODUCT_WORDS = {"card", "account", "loan", "savings", "checking", "cd", "mortgage", "rewards"}
+LOOP_REPEATS = 4  # a phrase of 1-4 words said this many times in a row is a loop, not an answer
 _LEADING = {"the", "your", "a", "an", "our", "my", "this", "that", "each", "any", "with", "for", "and", "or",
             "if", "when", "yes", "no", "new", "every", "all", "both", "its", "their", "his", "her", "on", "in"}  # fmt: skip
 
@@ -63,12 +66,27 @@ def _products(text: str) -> set[str]:
     return found
 
 
+def loops(sentence: str, repeats: int = LOOP_REPEATS, longest: int = 4) -> bool:
+    """The sentence says one phrase of 1 to `longest` words `repeats` times in a row (punctuation and case
+    aside): "Example: Example: Example: Example:". Lists with a repeated word ("3 points; ... 3 points") do
+    not count: the repeats must follow one another."""
+    words = re.findall(r"[\w$%.,:/-]+", sentence.lower())
+    words = [w for w in (w.strip(".,:") for w in words) if w]
+    for n in range(1, longest + 1):
+        for i in range(len(words) - n * repeats + 1):
+            unit = words[i : i + n]
+            if all(words[i + k * n : i + (k + 1) * n] == unit for k in range(1, repeats)):
+                return True
+    return False
+
+
 class SentenceChecker:
     def __init__(self, passages: Sequence[str], question: str, allow: Collection[str] = ()) -> None:
         self.sources = [*passages, question]
         self.n_passages = len(passages)
         self.lower_sources = " ".join(s.lower() for s in self.sources)
-        self.allow = allow
+        # Contacts the passages print are published text, not a customer's data (the question's are not).
+        self.allow = frozenset(allow) | contact_allowlist(passages)
 
     def problem(self, sentence: str) -> str | None:
         bad = unsupported_figures(sentence, self.sources)
@@ -76,6 +94,8 @@ class SentenceChecker:
             return "unsupported figure: " + ", ".join(f.text for f in bad)
         if ACTION_CLAIM.search(sentence):
             return "claims an account action"
+        if loops(sentence):
+            return "loops on a phrase"
         cited = citations(sentence)
         if any(n < 1 or n > self.n_passages for n in cited):
             return f"cites a passage that does not exist ({cited})"

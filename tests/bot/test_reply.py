@@ -98,3 +98,10 @@ def test_decline_sentences_are_recognised() -> None:
     assert is_decline("I'm sorry, I don't have that information.")
     assert is_decline(HANDOFF_OFFER)
     assert not is_decline(FEE)
+
+
+def test_the_fallback_extract_does_not_quote_again_what_the_model_said() -> None:
+    s = state("what is the monthly fee on everyday checking?")
+    out, guard = run(writer(FEE), s)  # right, but uncited: the reply falls back to an extract
+    assert guard["fallback"] == "no verified, cited sentence" and out[0] == FEE
+    assert "$5 [1]" not in out[-1] and WAIVE.rstrip(".") in out[-1]

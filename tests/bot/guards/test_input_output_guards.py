@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from bot.guards.grounding import citations, contains_fact, figures, unsupported_figures
 from bot.guards.input_guard import guard_input
-from bot.guards.output_guard import StreamingVerifier, verify
+from bot.guards.output_guard import StreamingVerifier, loops, verify
 
 PASSAGE = "Outgoing domestic wire: $25 online, $30 in a branch. Premier Checking includes 2 free wires. Call 1-800-555-0100."
 
@@ -69,3 +69,19 @@ def test_output_guard_drops_a_sentence_the_reply_already_said() -> None:
     v = verify(reply, [PASSAGE], "how much is a wire")
     assert v.text == "An online wire costs $25 [1]. Premier Checking includes 2 free wires [1]."
     assert v.dropped == [{"sentence": "An online wire costs $25.", "reason": "repeats an earlier sentence"}]
+
+
+def test_output_guard_drops_a_sentence_that_loops_on_a_phrase() -> None:
+    passage = "Example: Susan has a $500,000 CD and names her two children as POD beneficiaries."
+    v = verify("Example: " * 30 + "Susan names her two children [1].", [passage], "POD insurance limit")
+    assert v.text == "" and v.dropped[0]["reason"] == "loops on a phrase"
+    assert not loops("Dining: 3 points; Groceries: 3 points; Travel: 2 points")  # a repeat, not in a row
+    assert loops("It is very very very very good") and not loops("no no no")
+
+
+def test_contacts_the_passages_print_are_not_masked_but_the_customers_are() -> None:
+    fdic = "Call the FDIC at 1-877-275-3342 with coverage questions."
+    v = verify("Call the FDIC at 1-877-275-3342 [1].", [fdic], "what is the fdic's number?")
+    assert v.text == "Call the FDIC at 1-877-275-3342 [1]." and v.pii_masked == {}
+    v = verify("We can call you at 415-555-0199 [1].", [fdic], "call me on 415-555-0199")
+    assert "415-555-0199" not in v.text and v.pii_masked == {"PHONE": 1}
