@@ -6,12 +6,12 @@ Run from the repository root:  python finetune/data/risk/check_risk_data.py
   prints Banking77 rows per risk category.
 - nlupp_map.yaml is well formed; prints NLU++ banking examples per risk category and which rule labelled them;
   every text override must match an NLU++ example.
-- written_train.jsonl, written_train_2.jsonl, written_train_3.jsonl and eval.jsonl: fields, ids, categories,
-  levels, no duplicate texts (within a file, and across the training files); prints counts.
+- written_train.jsonl, written_train_2.jsonl, written_train_3.jsonl, written_train_4.jsonl and eval.jsonl: fields,
+  ids, categories, levels, no duplicate texts (within a file, and across the training files); prints counts.
 - eval.jsonl is held out: no eval text has a near-duplicate (token Jaccard >= 0.6) in written_train.jsonl,
-  Banking77 or NLU++ texts, nor (stricter, Jaccard >= 0.5) in written_train_2.jsonl or written_train_3.jsonl,
-  which were written after the eval set; no two eval texts are near-duplicates of each other. Prints the
-  highest similarity per source.
+  Banking77 or NLU++ texts, nor (stricter, Jaccard >= 0.5) in written_train_2.jsonl, written_train_3.jsonl or
+  written_train_4.jsonl, which were written after the eval set; no two eval texts are near-duplicates of each
+  other. Prints the highest similarity per source.
 
 Exits with status 1 if any check fails.
 """
@@ -258,8 +258,13 @@ def main() -> int:
         "rw3",
         {"fraud": 140, "complaint": 30, "none": 45, "account_security": 10},
     )
+    train_4 = check_written(
+        RISK_DIR / "written_train_4.jsonl",
+        "rw4",
+        {"fraud": 130, "complaint": 70, "account_security": 40, "lost_stolen": 40, "none": 40},
+    )
     seen: dict[str, str] = {}
-    for row in train + train_2 + train_3:
+    for row in train + train_2 + train_3 + train_4:
         key = row["text"].strip().lower()
         if key in seen:
             fail(f"training text {row['id']} repeats {seen[key]}: {row['text']!r}")
@@ -274,6 +279,7 @@ def main() -> int:
             "written_train": ([r["text"] for r in train], JACCARD_LIMIT),
             "written_train_2": ([r["text"] for r in train_2], JACCARD_LIMIT_LATER),
             "written_train_3": ([r["text"] for r in train_3], JACCARD_LIMIT_LATER),
+            "written_train_4": ([r["text"] for r in train_4], JACCARD_LIMIT_LATER),
             "banking77": ([r["text"] for r in b77], JACCARD_LIMIT),
             "nlupp": ([ex["text"] for ex in nlupp], JACCARD_LIMIT),
         },
