@@ -13,8 +13,9 @@ held-out bot/eval questions only measure them (`python -m bot.eval`).
 tells what happened ("I lost my card on the train"): a turn on a scripted route (safety steps, the support
 line, the complaints route) also answers what was asked, and a statement gets the script alone. Measured on
 training data only: 1,456 of the 1,524 questions of knowledge/eval/retrieval_train*.jsonl read as asking,
-82 of the 593 high-risk messages of finetune/data/risk/written_train*.jsonl ("charges i didnt make on my
-acct!!! what do i do", "lost card, need a replacement overnighted").
+82 of the 593 high-risk messages of finetune/data/risk/written_train*.jsonl when the rule was written
+("charges i didnt make on my acct!!! what do i do", "lost card, need a replacement overnighted"); 172 of
+the 913 high-risk messages there now (2026-11-25: two more files, written with more questions in them).
 
 It deliberately does not judge anything else: products Fernhollow does not offer, facts the documents lack
 and off-topic requests are left to the retrieval's scope model and to the model.

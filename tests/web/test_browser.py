@@ -11,6 +11,7 @@ import os
 import shutil
 import tempfile
 import threading
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -215,15 +216,19 @@ def test_gradio_chat_in_the_browser(browser, site_and_api, shots, size: str) -> 
     sync_api.expect(link).to_be_visible()
     if size == "desktop":  # thumbs down in the browser is stored with the turn
         store = api.app.state.assistant.store
-        before = (
-            store.engine.connect().exec_driver_sql("SELECT count(*) FROM feedback WHERE rating = -1").scalar()
-        )
+
+        def dislikes() -> int:
+            with store.engine.connect() as db:
+                return db.exec_driver_sql("SELECT count(*) FROM feedback WHERE rating = -1").scalar()
+
+        before = dislikes()
         page.locator("#fh-chat button[aria-label='Dislike']").first.click()
-        page.wait_for_timeout(1000)
-        after = (
-            store.engine.connect().exec_driver_sql("SELECT count(*) FROM feedback WHERE rating = -1").scalar()
-        )
-        assert after == before + 1
+        # The like event goes through Gradio's queue to the database: wait for it (a fixed 1 s was too short
+        # on a loaded 2-core machine), up to 20 s.
+        deadline = time.monotonic() + 20
+        while dislikes() == before and time.monotonic() < deadline:
+            page.wait_for_timeout(250)
+        assert dislikes() == before + 1
     chat.scroll_into_view_if_needed()
     page.screenshot(path=str(shots / f"gradio-{size}.png"))  # full_page would re-layout and fold the sources
     ctx.close()
