@@ -43,6 +43,11 @@ gap to the best, shared words, figure and figure-kind flags, passage rank, posit
 grouped by document: gold sentence at rank 1 / within 2 / within 3 out of fold 0.591 / 0.757 / 0.824 against
 0.581 / 0.757 / 0.824 for this order; adding the question-sentence embedding product (384 features) gave at
 most 0.591 / 0.770 / 0.824. The gold sentence is often third or lower for a reason these features do not see.
+Also tried, not adopted (2026-11-26): a third and fourth best sentence. Replayed on the real assistant's
+replies to the 242 answerable knowledge/eval/questions.jsonl questions that took the answer route, gold
+fact in the reply 180 (top two, as now) -> 187 (top three) -> 193 (top four), median reply 306 -> 396 ->
+518 characters; adding the third only within 0.02-0.15 of the second's score gave 181-186 for 329-389
+characters. Three points for a third more text did not pay for the longer replies.
 """
 
 from __future__ import annotations

@@ -20,6 +20,7 @@ _EXPORTS = {
     "HashingEmbedder": ".embeddings",
     "SentenceTransformerEmbedder": ".embeddings",
     "tokenize": ".retriever",
+    "NgramVectorizer": ".ngrams",
     "env_values": ".env",
     "KnowledgeIndexError": ".store",
     "IndexMissingError": ".store",

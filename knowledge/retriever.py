@@ -169,7 +169,7 @@ class Retriever:
         feats = retrieval_features(np.array([s for _, s in dense[:5]]), bm25_top)
         prob = None
         if self.scope is not None:
-            prob = round(self.scope.probability(qvec, feats), 4)
+            prob = round(self.scope.probability(qvec, feats, query), 4)
             answerable = bool(passages) and prob >= self.scope.threshold and top >= cfg.min_top_cosine
         else:
             answerable = bool(passages) and top >= cfg.no_answer_threshold

@@ -1,6 +1,6 @@
 """A linear softmax head over a fixed feature vector (the turn's sentence embedding, plus a few extra
 features for sentiment) and, when it was trained with them, the message's word and character n-grams
-(bot/classifiers/ngrams.py), with a calibration temperature. Stored as a small `.npz` file: weights, bias,
+(knowledge/ngrams.py), with a calibration temperature. Stored as a small `.npz` file: weights, bias,
 labels, temperature, the embedding model it expects, and the n-gram vocabulary and idf if any.
 
 Training lives in `finetune/`; this module only predicts. NumPy only: a head costs microseconds.
@@ -15,7 +15,7 @@ from typing import Any
 
 import numpy as np
 
-from .ngrams import NgramVectorizer
+from knowledge import NgramVectorizer
 
 
 class HeadMismatchError(RuntimeError):

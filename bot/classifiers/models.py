@@ -1,7 +1,7 @@
 """The turn's classifiers over one shared sentence embedding:
 
 - risk: fraud, lost_stolen, account_security, hardship, complaint, advice, none; with a level and a
-  calibrated probability; the head also reads the message's word and character n-grams (bot/classifiers/ngrams.py);
+  calibrated probability; the head also reads the message's word and character n-grams (knowledge/ngrams.py);
 - sentiment: negative, neutral, positive; the head reads the embedding plus VADER's four scores and the n-grams;
 - intent: the 77 Banking77 intents, for routing and analytics.
 

@@ -40,9 +40,10 @@ from typing import Any
 
 import numpy as np
 
+from knowledge.ngram_fit import fold_features
+
 from . import data
 from .embed_cache import embed_texts
-from .ngram_fit import fold_features
 from .train import RECIPE, ClassifierRecipe
 
 HIGH_RISK = ("fraud", "lost_stolen", "account_security")

@@ -16,9 +16,10 @@ import json
 
 import numpy as np
 
+from knowledge.ngram_fit import fold_features
+
 from . import data
 from .embed_cache import embed_texts
-from .ngram_fit import fold_features
 from .select_risk import near_duplicate_groups
 from .train import sentiment_features
 

@@ -17,10 +17,10 @@ import yaml
 
 from bot.classifiers.head import LinearHead
 from bot.classifiers.models import MODELS_DIR, vader_features
+from knowledge.ngram_fit import fit_with_ngrams
 
 from . import data
 from .embed_cache import embed_texts
-from .ngram_fit import fit_with_ngrams
 
 RECIPE = Path(__file__).resolve().parents[1] / "recipes" / "classifiers.yaml"
 

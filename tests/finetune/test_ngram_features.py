@@ -1,5 +1,5 @@
 """The bot's NumPy n-gram features reproduce scikit-learn's TfidfVectorizer transform they were fitted
-with (finetune/classifiers/ngram_fit.py), including awkward text, and a head with n-grams saves, loads and
+with (knowledge/ngram_fit.py), including awkward text, and a head with n-grams saves, loads and
 scores the same."""
 
 from __future__ import annotations
@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from bot.classifiers.head import LinearHead
-from finetune.classifiers.ngram_fit import fit_ngrams, with_ngrams
+from knowledge.ngram_fit import fit_ngrams, with_ngrams
 
 CORPUS = [
     "Someone used my card in Tucson and I never authorised it",

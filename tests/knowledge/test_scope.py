@@ -96,3 +96,32 @@ def test_top_cosine_floor_overrides_an_accepting_scope_model(small_cfg, fake_emb
     for floor, expected in ((top + 0.01, False), (max(top - 0.01, 0.0), True)):
         kb.retriever.cfg = kb.retriever.cfg.with_overrides(min_top_cosine=floor)
         assert kb.retrieve("recipe for banana soup").answerable is expected
+
+
+def test_ngrams_carry_what_the_embedding_cannot_and_survive_save(tmp_path: Path) -> None:
+    """Dense features that say nothing (noise): cross-validation picks the n-gram block, the model separates
+    the questions by their words, and the saved JSON scores exactly the same after loading."""
+    from knowledge.scope_training import train
+
+    texts = IN + OUT
+    y = np.array([1] * len(IN) + [0] * len(OUT))
+    x = np.random.default_rng(0).normal(0, 0.01, (len(texts), 11)).astype(np.float32)
+    model, cv = train(x, y, texts, "hashing-fake", c_grid=(1.0, 10.0))
+    assert model.meta is not None and model.meta["ngram_scale"] > 0
+    assert model.ngrams is not None and model.ngram_weights is not None
+    assert cv["cv_by_setting"]["ngram_scale=0.0 C=1.0"] < cv["cv_prior_weighted_no_answer_f1"]
+    probs = [model.probability(v[:-3], v[-3:], t) for v, t in zip(x, texts, strict=True)]
+    assert min(probs[: len(IN)]) > max(probs[len(IN) :])
+    # without the question's text only the dense part speaks
+    assert model.probability(x[0, :-3], x[0, -3:]) != pytest.approx(probs[0])
+    out = tmp_path / "scope.json"
+    model.save(out)
+    again = ScopeModel.load(out, "hashing-fake", 8)
+    assert again is not None and again.ngrams is not None
+    assert [again.probability(v[:-3], v[-3:], t) for v, t in zip(x, texts, strict=True)] == pytest.approx(
+        probs, abs=1e-5
+    )
+    data = json.loads(out.read_text())
+    data["ngrams"]["weights"] = data["ngrams"]["weights"][:-1]  # damaged: one weight short
+    out.write_text(json.dumps(data))
+    assert ScopeModel.load(out, "hashing-fake", 8) is None

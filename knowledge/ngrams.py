@@ -1,11 +1,11 @@
 """Word and character n-gram features of a message, computed the way scikit-learn's `TfidfVectorizer`
-computes them at training time (finetune/classifiers/ngram_fit.py), in NumPy, so the bot needs no
-scikit-learn: word 1- and 2-grams (tokens of two or more word characters, lowercased) and character 3- to
-5-grams inside word boundaries (`char_wb`), each with sublinear term frequency (1 + log tf) times the
+computes them at training time (knowledge/ngram_fit.py), in NumPy, so serving needs no scikit-learn:
+word 1- and 2-grams (tokens of two or more word characters, lowercased) and character 3- to 5-grams inside word boundaries (`char_wb`), each with sublinear term frequency (1 + log tf) times the
 stored idf, each part L2-normalised, the char part's indices after the word part's.
 
-A head that reads these features (bot/classifiers/head.py) stores the vocabulary and idf next to its
-weights. This module only transforms; it never fits, and it ignores n-grams outside the vocabulary.
+A model that reads these features stores the vocabulary and idf next to its weights: the scope model
+(knowledge/scope.py) and the bot's classifier heads (bot/classifiers/head.py, through `knowledge`'s public
+API). This module only transforms; it never fits, and it ignores n-grams outside the vocabulary.
 """
 
 from __future__ import annotations
@@ -52,8 +52,8 @@ def char_wb_ngrams(text: str, lo: int = CHAR_RANGE[0], hi: int = CHAR_RANGE[1]) 
 
 @lru_cache(maxsize=256)
 def message_ngrams(text: str) -> tuple[tuple[str, ...], tuple[str, ...]]:
-    """(word n-grams, char n-grams) of a message, remembered for the last 256 messages: the risk and
-    sentiment heads read the same turn's text with their own vocabularies."""
+    """(word n-grams, char n-grams) of a message, remembered for the last 256 messages: the scope model and
+    the risk and sentiment heads read the same turn's text with their own vocabularies."""
     return tuple(word_ngrams(text)), tuple(char_wb_ngrams(text))
 
 

@@ -1,7 +1,8 @@
-"""Fit the word and character n-gram features a head may read next to the sentence embedding: two
-scikit-learn `TfidfVectorizer`s (word 1-2-grams, min_df 2; `char_wb` 3-5-grams, min_df 3; sublinear tf,
-each part L2-normalised), turned into the NumPy `NgramVectorizer` the bot ships (bot/classifiers/ngrams.py),
-which reproduces their transform without scikit-learn. Training only; the settings are fixed here so that
+"""Fit the word and character n-gram features a model may read next to the sentence embedding (the scope
+model, the bot's classifier heads): two scikit-learn `TfidfVectorizer`s (word 1-2-grams, min_df 2;
+`char_wb` 3-5-grams, min_df 3; sublinear tf, each part L2-normalised), turned into the NumPy
+`NgramVectorizer` that serving uses (knowledge/ngrams.py), which reproduces their transform without
+scikit-learn. Training only; the settings are fixed here so that
 training, selection and serving agree.
 """
 
@@ -11,7 +12,7 @@ from typing import Any
 
 import numpy as np
 
-from bot.classifiers.ngrams import CHAR_RANGE, WORD_RANGE, NgramVectorizer
+from .ngrams import CHAR_RANGE, WORD_RANGE, NgramVectorizer
 
 WORD_MIN_DF = 2
 CHAR_MIN_DF = 3
