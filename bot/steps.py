@@ -121,16 +121,12 @@ def policy_step(state: TurnState, *, kb) -> TurnState:
     if state.route in TERMINAL or state.signals is None:
         return state
     t0 = time.perf_counter()
-    d = decide(state.signals, state.recent_sentiments)
+    d = decide(state.signals, state.recent_sentiments, asks=asks_question(state.text))
     state.decision = d
     state.wants_human = bool(HUMAN_REQUEST.search(state.text))
     if state.wants_human:
         state.settle("handoff", "")
-    elif (
-        d.safety_doc
-        and state.signals.risk.category in SAFETY_QUERIES
-        and (state.signals.risk.level == "high" or state.signals.risk.category in {"hardship", "complaint"})
-    ):
+    elif d.scripted and state.signals.risk.category in SAFETY_QUERIES:
         # The documented route, quoted: safety steps for high risk; the support line for hardship; the
         # complaints route for complaints. A person is offered. A question is answered after the script
         # (of 284 answerable bot/eval questions, 40 took this route and the script alone held the asked

@@ -48,7 +48,7 @@ def test_tool_schema_rejects_bad_input(clf, bad) -> None:  # noqa: F811
 
 def test_high_risk_gets_safety_script_and_handoff() -> None:
     d = decide(_signals("lost_stolen", "high", 0.95))
-    assert d.actions == ["safety_script"] and d.safety_doc == "lost-or-stolen-cards"
+    assert d.actions == ["safety_script"] and d.safety_doc == "lost-or-stolen-cards" and d.scripted
     assert d.offer_handoff and d.priority == "urgent"
     assert decide(_signals("fraud", "high")).safety_doc == "fraud-and-unauthorised-transactions"
     assert decide(_signals("account_security", "high")).safety_doc == "security-and-scams"
@@ -56,7 +56,7 @@ def test_high_risk_gets_safety_script_and_handoff() -> None:
 
 def test_medium_risk_routes() -> None:
     h = decide(_signals("hardship", "medium"))
-    assert h.actions == ["hardship_support"] and h.tone == "empathetic" and h.offer_handoff
+    assert h.actions == ["hardship_support"] and h.tone == "empathetic" and h.offer_handoff and h.scripted
     c = decide(_signals("complaint", "medium"))
     assert c.actions == ["complaint_route"] and c.tone == "apologetic" and not c.offer_handoff
     upset = decide(_signals("complaint", "medium", 0.6, sent="negative"))
@@ -65,6 +65,7 @@ def test_medium_risk_routes() -> None:
     assert calm.actions == [] and calm.safety_doc is None and "answered as a question" in calm.reasons[0]
     unsure = decide(_signals("fraud", "medium", 0.4))
     assert unsure.safety_doc == "fraud-and-unauthorised-transactions" and unsure.offer_handoff
+    assert not unsure.scripted
 
 
 def test_advice_gets_disclaimer_only() -> None:
@@ -87,3 +88,24 @@ def test_unreliable_text_is_offered_a_person_but_empty_is_not() -> None:
 def test_ordinary_question_needs_nothing() -> None:
     d = decide(_signals())
     assert d.actions == [] and not d.offer_handoff and d.tone == "neutral"
+
+
+def test_calm_question_the_head_is_unsure_of_is_answered_with_a_check_in() -> None:
+    """High-risk wording in a calm question below HIGH_RISK_QUESTION_MIN: no script, the check-in route."""
+    calm = decide(_signals("fraud", "high", 0.57), asks=True)
+    assert not calm.scripted
+    assert calm.safety_doc == "fraud-and-unauthorised-transactions" and calm.priority == "normal"
+    assert "calm question" in calm.reasons[0]
+    # told, not asked; upset; or sure: the script stays
+    assert decide(_signals("fraud", "high", 0.57)).scripted
+    assert decide(_signals("fraud", "high", 0.57, sent="negative"), asks=True).scripted
+    assert decide(_signals("fraud", "high", 0.9), asks=True).scripted
+    # sure across the high-risk categories together (a scam read half as fraud, half as security)
+    split = TurnSignals(
+        RiskResult("fraud", "high", 0.45, {"fraud": 0.45, "account_security": 0.4, "none": 0.15}),
+        SentimentResult("neutral", 0.8),
+        None,
+        True,
+        [],
+    )
+    assert decide(split, asks=True).scripted
