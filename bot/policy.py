@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from .classifiers import HIGH_RISK, TurnSignals
+from .classifiers import MEDIUM_RISK, TurnSignals, high_risk_mass
 
 # Which document holds the safety script or route for each situation.
 SAFETY_DOCS = {
@@ -59,7 +59,7 @@ def decide(signals: TurnSignals, recent_sentiments: Sequence[str] = (), asks: bo
     d = PolicyDecision()
     risk, sentiment = signals.risk, signals.sentiment
     level = risk.level
-    sure = max(risk.probability, sum(v for k, v in risk.scores.items() if k in HIGH_RISK))
+    sure = max(risk.probability, high_risk_mass(risk.scores))
     if level == "high" and asks and sentiment.label != "negative" and sure < HIGH_RISK_QUESTION_MIN:
         level = "medium"
         d.reasons.append(f"high-risk wording in a calm question (p={sure:.2f}): answered, with a check-in")
@@ -82,7 +82,7 @@ def decide(signals: TurnSignals, recent_sentiments: Sequence[str] = (), asks: bo
         )
     elif risk.category in SAFETY_DOCS and level == "medium":
         d.safety_doc = SAFETY_DOCS[risk.category]
-        d.scripted = risk.category in {"hardship", "complaint"}
+        d.scripted = risk.category in MEDIUM_RISK  # their routes open the reply; unsure high risk does not
         d.actions.append(
             "hardship_support"
             if risk.category == "hardship"

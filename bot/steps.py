@@ -121,7 +121,8 @@ def policy_step(state: TurnState, *, kb) -> TurnState:
     if state.route in TERMINAL or state.signals is None:
         return state
     t0 = time.perf_counter()
-    d = decide(state.signals, state.recent_sentiments, asks=asks_question(state.text))
+    asks = asks_question(state.text)
+    d = decide(state.signals, state.recent_sentiments, asks=asks)
     state.decision = d
     state.wants_human = bool(HUMAN_REQUEST.search(state.text))
     if state.wants_human:
@@ -135,11 +136,7 @@ def policy_step(state: TurnState, *, kb) -> TurnState:
         doc, query = SAFETY_QUERIES[category]
         q = quote(kb, doc, query)
         script = " ".join(p for p in (SAFETY_INTROS[category], q.text) if p)
-        if (
-            asks_question(state.text)
-            and not account_state_question(state.text)
-            and not other_institution(state.text)
-        ):
+        if asks and not account_state_question(state.text) and not other_institution(state.text):
             state.script, state.script_passages = script, q.passages
             state.suffix.append(HANDOFF_OFFER)
             state.notes.append(f"{category} script, then the answer")

@@ -39,11 +39,15 @@ def fit_ngrams(texts: list[str]) -> tuple[NgramVectorizer, Any]:
     return shipped, union
 
 
-def with_ngrams(dense: np.ndarray, texts: list[str], union: Any) -> Any:
-    """Dense features then the n-gram features, as one sparse matrix (the head's column order)."""
+def with_ngrams(dense: np.ndarray, texts: list[str], union: Any, scale: float = 1.0) -> Any:
+    """Dense features then the n-gram features times `scale`, as one sparse matrix (the model's column
+    order); the dense features alone when `scale` is 0."""
     from scipy import sparse
 
-    return sparse.hstack([sparse.csr_matrix(dense), union.transform(texts)]).tocsr()
+    if not scale:
+        return sparse.csr_matrix(dense)
+    ngrams = union.transform(texts)
+    return sparse.hstack([sparse.csr_matrix(dense), ngrams if scale == 1.0 else scale * ngrams]).tocsr()
 
 
 def fit_with_ngrams(dense: np.ndarray, texts: list[str]) -> tuple[NgramVectorizer, Any]:

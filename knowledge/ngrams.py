@@ -13,6 +13,7 @@ from __future__ import annotations
 import math
 import re
 from collections import Counter
+from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -91,3 +92,28 @@ class NgramVectorizer:
             idx.extend((cols + offset).tolist())
             val.extend(tf.tolist())
         return np.array(idx, dtype=np.int64), np.array(val, dtype=np.float32)
+
+    def dot(self, text: str, weights: np.ndarray) -> np.ndarray:
+        """`text`'s n-gram vector times `weights` along their last axis (one weight per n-gram feature):
+        a scalar for a weight vector, one value per row for a (classes, n-grams) matrix."""
+        idx, val = self.transform(text)
+        return weights[..., idx] @ val
+
+    def state(self) -> dict[str, np.ndarray]:
+        """The vocabulary and idf as arrays, to be stored beside a model's weights (`from_state` reads it)."""
+        return {
+            "word_terms": np.array(self.word_terms),
+            "word_idf": self.word_idf.astype(np.float32),
+            "char_terms": np.array(self.char_terms),
+            "char_idf": self.char_idf.astype(np.float32),
+        }
+
+    @classmethod
+    def from_state(cls, state: Mapping[str, object]) -> NgramVectorizer:
+        """The vectorizer `state()` stored (arrays, or the lists a JSON file holds)."""
+        return cls(
+            [str(t) for t in state["word_terms"]],  # type: ignore[attr-defined]
+            np.asarray(state["word_idf"], dtype=np.float32),
+            [str(t) for t in state["char_terms"]],  # type: ignore[attr-defined]
+            np.asarray(state["char_idf"], dtype=np.float32),
+        )

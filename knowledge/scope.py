@@ -54,8 +54,7 @@ class ScopeModel:
         x = np.concatenate([np.asarray(query_vec, dtype=np.float32), feats])
         z = float(x @ self.weights + self.bias)
         if self.ngrams is not None and self.ngram_weights is not None and text:
-            idx, val = self.ngrams.transform(text)
-            z += float(val @ self.ngram_weights[idx]) if len(idx) else 0.0
+            z += float(self.ngrams.dot(text, self.ngram_weights))
         return float(1.0 / (1.0 + np.exp(-z)))
 
     def answerable(self, query_vec: np.ndarray, feats: np.ndarray, text: str = "") -> bool:
@@ -72,10 +71,10 @@ class ScopeModel:
         }
         if self.ngrams is not None and self.ngram_weights is not None:
             data["ngrams"] = {
-                "word_terms": self.ngrams.word_terms,
-                "word_idf": [round(float(v), 5) for v in self.ngrams.word_idf],
-                "char_terms": self.ngrams.char_terms,
-                "char_idf": [round(float(v), 5) for v in self.ngrams.char_idf],
+                **{
+                    k: [round(float(x), 5) for x in v] if v.dtype.kind == "f" else v.tolist()
+                    for k, v in self.ngrams.state().items()
+                },
                 "weights": [round(float(w), 6) for w in self.ngram_weights],
             }
         tmp = path.with_suffix(".tmp")
@@ -93,12 +92,7 @@ class ScopeModel:
             return None
         ngrams, ngram_weights = None, None
         if ng := data.get("ngrams"):
-            ngrams = NgramVectorizer(
-                list(ng["word_terms"]),
-                np.asarray(ng["word_idf"], dtype=np.float32),
-                list(ng["char_terms"]),
-                np.asarray(ng["char_idf"], dtype=np.float32),
-            )
+            ngrams = NgramVectorizer.from_state(ng)
             ngram_weights = np.asarray(ng["weights"], dtype=np.float32)
             if len(ngram_weights) != ngrams.size:
                 return None

@@ -21,7 +21,7 @@ from typing import Any
 import numpy as np
 from tqdm.auto import tqdm
 
-from .ngram_fit import fit_ngrams
+from .ngram_fit import fit_ngrams, with_ngrams
 from .retriever import Retriever
 from .scope import ScopeModel
 
@@ -48,16 +48,6 @@ def weighted_f1(p_ans: np.ndarray, y: np.ndarray, threshold: float, w_ans: float
     return 2 * tp / (2 * tp + fp + fn) if tp else 0.0
 
 
-def _design(x: np.ndarray, texts: list[str], union: Any, scale: float) -> Any:
-    """Dense features, then (scale > 0) the n-grams times `scale`, as one sparse matrix."""
-    from scipy import sparse
-
-    dense = sparse.csr_matrix(x)
-    if not scale:
-        return dense
-    return sparse.hstack([dense, scale * union.transform(texts)]).tocsr()
-
-
 def train(
     x: np.ndarray,
     y: np.ndarray,
@@ -82,11 +72,18 @@ def train(
     grid = [(s, c) for s in ngram_scales for c in c_grid]
     best: tuple[float, float, float, float] = (-1.0, 0.0, 1.0, 0.5)  # f1, scale, C, threshold
     tried: dict[str, float] = {}
+    designs: dict[float, list[tuple[Any, Any]]] = {}  # per scale, each fold's (training, scored) matrices
     for scale, c in tqdm(grid, desc="Scope settings", disable=not progress):
+        if scale not in designs:
+            designs[scale] = [
+                (
+                    with_ngrams(x[tr], [texts[i] for i in tr], union, scale),
+                    with_ngrams(x[te], [texts[i] for i in te], union, scale),
+                )
+                for (tr, te), union in zip(folds, unions, strict=True)
+            ]
         p = np.zeros(len(y))
-        for (tr, te), union in zip(folds, unions, strict=True):
-            xtr = _design(x[tr], [texts[i] for i in tr], union, scale)
-            xte = _design(x[te], [texts[i] for i in te], union, scale)
+        for (tr, te), (xtr, xte) in zip(folds, designs[scale], strict=True):
             p[te] = LogisticRegression(C=c, max_iter=3000).fit(xtr, y[tr]).predict_proba(xte)[:, 1]
         f, t = max((weighted_f1(p, y, float(t), w_ans), float(t)) for t in THRESHOLDS)
         tried[f"ngram_scale={scale} C={c}"] = round(f, 4)
@@ -94,7 +91,7 @@ def train(
             best = (f, scale, c, t)
     cv_f1, scale, c, threshold = best
     shipped, union = fit_ngrams(texts) if scale else (None, None)
-    clf = LogisticRegression(C=c, max_iter=3000).fit(_design(x, texts, union, scale), y)
+    clf = LogisticRegression(C=c, max_iter=3000).fit(with_ngrams(x, texts, union, scale), y)
     coef = clf.coef_[0].astype(np.float32)
     dim = x.shape[1]
     cv: dict[str, Any] = {

@@ -3,6 +3,7 @@
 from .head import HeadMismatchError, LinearHead
 from .models import (
     HIGH_RISK,
+    MEDIUM_RISK,
     RISK_CATEGORIES,
     SENTIMENTS,
     IntentResult,
@@ -10,12 +11,14 @@ from .models import (
     SentimentResult,
     TurnClassifiers,
     TurnSignals,
+    high_risk_mass,
     risk_level,
 )
 from .text import PreparedText, prepare
 
 __all__ = [
     "HIGH_RISK",
+    "MEDIUM_RISK",
     "RISK_CATEGORIES",
     "SENTIMENTS",
     "HeadMismatchError",
@@ -26,6 +29,7 @@ __all__ = [
     "SentimentResult",
     "TurnClassifiers",
     "TurnSignals",
+    "high_risk_mass",
     "prepare",
     "risk_level",
 ]

@@ -46,9 +46,7 @@ class LinearHead:
         if texts is None or len(texts) != len(z):
             raise ValueError("this head reads the messages' n-grams: pass one text per row")
         for row, text in enumerate(texts):
-            idx, val = self.ngrams.transform(text)
-            if len(idx):
-                z[row] += self.weights[:, dense + idx] @ val
+            z[row] += self.ngrams.dot(text, self.weights[:, dense:])
         return z
 
     def predict_proba(self, x: np.ndarray, texts: list[str] | None = None) -> np.ndarray:
@@ -68,16 +66,7 @@ class LinearHead:
             temperature=np.float32(self.temperature),
             embedding_model=np.array(self.embedding_model),
             meta=np.array(json.dumps(self.meta)),
-            **(
-                {
-                    "word_terms": np.array(self.ngrams.word_terms),
-                    "word_idf": self.ngrams.word_idf.astype(np.float32),
-                    "char_terms": np.array(self.ngrams.char_terms),
-                    "char_idf": self.ngrams.char_idf.astype(np.float32),
-                }
-                if self.ngrams
-                else {}
-            ),
+            **(self.ngrams.state() if self.ngrams else {}),
         )
         tmp.replace(path)
 
@@ -95,14 +84,7 @@ class LinearHead:
                 temperature=float(z["temperature"]),
                 embedding_model=str(z["embedding_model"]),
                 meta=json.loads(str(z["meta"])),
-                ngrams=NgramVectorizer(
-                    [str(t) for t in z["word_terms"]],
-                    z["word_idf"],
-                    [str(t) for t in z["char_terms"]],
-                    z["char_idf"],
-                )
-                if "word_terms" in z.files
-                else None,
+                ngrams=NgramVectorizer.from_state(z) if "word_terms" in z.files else None,
             )
         if embedding_model is not None and head.embedding_model != embedding_model:
             raise HeadMismatchError(

@@ -15,6 +15,7 @@ from __future__ import annotations
 import threading
 import time
 from collections import OrderedDict
+from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
 from functools import lru_cache
 from pathlib import Path
@@ -42,6 +43,11 @@ def risk_level(category: str, probability: float, high_risk_mass: float = 0.0) -
     if category in MEDIUM_RISK:
         return "medium"
     return "low"
+
+
+def high_risk_mass(scores: Mapping[str, float]) -> float:
+    """Probability of the three high-risk categories together, from per-category probabilities."""
+    return float(sum(v for label, v in scores.items() if label in HIGH_RISK))
 
 
 @lru_cache(maxsize=1)
@@ -144,7 +150,7 @@ class TurnClassifiers:
         p = self.risk_head.predict_proba(emb, [prepared.text])[0]
         i = int(p.argmax())
         cat = self.risk_head.labels[i]
-        mass = float(sum(v for lab, v in zip(self.risk_head.labels, p, strict=True) if lab in HIGH_RISK))
+        mass = high_risk_mass(dict(zip(self.risk_head.labels, p, strict=True)))
         return RiskResult(
             cat, risk_level(cat, float(p[i]), mass), round(float(p[i]), 4), _scores(self.risk_head.labels, p)
         )
