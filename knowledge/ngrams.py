@@ -1,7 +1,8 @@
 """Word and character n-gram features of a message, computed the way scikit-learn's `TfidfVectorizer`
 computes them at training time (knowledge/ngram_fit.py), in NumPy, so serving needs no scikit-learn:
-word 1- and 2-grams (tokens of two or more word characters, lowercased) and character 3- to 5-grams inside word boundaries (`char_wb`), each with sublinear term frequency (1 + log tf) times the
-stored idf, each part L2-normalised, the char part's indices after the word part's.
+word 1- and 2-grams (tokens of two or more word characters, lowercased) and character 3- to 5-grams
+inside word boundaries (`char_wb`), each with sublinear term frequency (1 + log tf) times the stored idf,
+each part L2-normalised, the char part's indices after the word part's.
 
 A model that reads these features stores the vocabulary and idf next to its weights: the scope model
 (knowledge/scope.py) and the bot's classifier heads (bot/classifiers/head.py, through `knowledge`'s public
