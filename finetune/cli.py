@@ -110,16 +110,24 @@ def main(argv: list[str] | None = None) -> int:
 
 def format_report(r: dict) -> str:
     lines = []
-    risk = r["risk"]
-    lines.append(
-        f"risk (held-out written set): accuracy {risk['accuracy']}, macro-F1 {risk['macro_f1']}, "
-        f"ECE {risk['ece']}; any-high-risk recall {risk['high_risk_any']['recall']} "
-        f"precision {risk['high_risk_any']['precision']}"
-    )
-    for lab, m in risk["per_class"].items():
+    sets = [
+        ("risk", "eval.jsonl"),
+        ("risk_eval_2", "eval_2.jsonl, written later"),
+        ("risk_all_held_out", "both"),
+    ]
+    for key, title in sets:
+        if key not in r:
+            continue
+        risk = r[key]
         lines.append(
-            f"  {lab:<17} P {m['precision']:.3f} R {m['recall']:.3f} F1 {m['f1']:.3f} (n={m['support']})"
+            f"risk (held-out {title}): accuracy {risk['accuracy']}, macro-F1 {risk['macro_f1']}, "
+            f"ECE {risk['ece']}; any-high-risk recall {risk['high_risk_any']['recall']} "
+            f"precision {risk['high_risk_any']['precision']}"
         )
+        for lab, m in risk["per_class"].items():
+            lines.append(
+                f"  {lab:<17} P {m['precision']:.3f} R {m['recall']:.3f} F1 {m['f1']:.3f} (n={m['support']})"
+            )
     if "banking77_intent" in r:
         b = r["banking77_intent"]
         lines.append(

@@ -83,8 +83,14 @@ def written_risk(data_dir: Path = DATA_DIR) -> list[Example]:
     ]
 
 
-def risk_eval(data_dir: Path = DATA_DIR) -> list[Example]:
-    return [Example(r["text"], r["risk"], "risk-eval") for r in _jsonl(data_dir / "risk" / "eval.jsonl")]
+RISK_EVAL_SETS = (
+    "eval.jsonl",
+    "eval_2.jsonl",
+)  # held-out risk sets; eval_2 was written later, blind to the rest
+
+
+def risk_eval(data_dir: Path = DATA_DIR, name: str = "eval.jsonl") -> list[Example]:
+    return [Example(r["text"], r["risk"], "risk-eval") for r in _jsonl(data_dir / "risk" / name)]
 
 
 def sentiment(split: str, data_dir: Path = DATA_DIR) -> list[Example]:

@@ -67,6 +67,19 @@ def summary(y_true: list[str], y_pred: list[str], labels: list[str], probs: np.n
     return res
 
 
+def _risk(gold: list[str], pred: list[str], order: list[str], probs: np.ndarray) -> dict[str, Any]:
+    """`summary` plus recall and precision of "some high-risk category" (any of the three for any)."""
+    risk = summary(gold, pred, order, probs)
+    true_high = [g in HIGH_RISK for g in gold]
+    pred_high = [x in HIGH_RISK for x in pred]
+    tp = sum(a and b for a, b in zip(true_high, pred_high, strict=True))
+    risk["high_risk_any"] = {
+        "recall": round(tp / max(1, sum(true_high)), 4),
+        "precision": round(tp / max(1, sum(pred_high)), 4),
+    }
+    return risk
+
+
 def _pct(v: list[float], q: float) -> float:
     return round(float(np.percentile(v, q)), 3)
 
@@ -75,23 +88,28 @@ def evaluate_all(clf: TurnClassifiers, recipe: ClassifierRecipe, *, progress: bo
     emb = clf.embedder
     report: dict[str, Any] = {"embedding_model": emb.model_name}
 
-    # Risk on the held-out written set.
-    rev = data.risk_eval()
-    texts = [prepare(r.text).text for r in rev]
-    e = embed_texts(emb, texts, desc="Embedding risk eval", progress=progress)
+    # Risk on each held-out written set, and on both together.
     head = clf.risk_head
-    p = head.predict_proba(e, texts)
-    pred = [head.labels[i] for i in p.argmax(axis=1)]
     order = list(head.labels)
-    risk = summary([r.label for r in rev], pred, order, p[:, [head.labels.index(c) for c in order]])
-    true_high = [r.label in HIGH_RISK for r in rev]
-    pred_high = [x in HIGH_RISK for x in pred]
-    tp = sum(a and b for a, b in zip(true_high, pred_high, strict=True))
-    risk["high_risk_any"] = {
-        "recall": round(tp / max(1, sum(true_high)), 4),
-        "precision": round(tp / max(1, sum(pred_high)), 4),
-    }
-    report["risk"] = risk
+    gold_all: list[str] = []
+    pred_all: list[str] = []
+    probs_all = []
+    texts: list[str] = []
+    for name in data.RISK_EVAL_SETS:
+        rev = data.risk_eval(name=name)
+        set_texts = [prepare(r.text).text for r in rev]
+        e = embed_texts(emb, set_texts, desc=f"Embedding risk {name}", progress=progress)
+        p = head.predict_proba(e, set_texts)[:, [head.labels.index(c) for c in order]]
+        pred = [order[i] for i in p.argmax(axis=1)]
+        gold = [r.label for r in rev]
+        report["risk" if name == "eval.jsonl" else f"risk_{name.removesuffix('.jsonl')}"] = _risk(
+            gold, pred, order, p
+        )
+        gold_all += gold
+        pred_all += pred
+        probs_all.append(p)
+        texts += set_texts
+    report["risk_all_held_out"] = _risk(gold_all, pred_all, order, np.concatenate(probs_all))
 
     # Banking77: 77 intents and the risk mapping, on held-out rows of its train file.
     b77 = data.banking77()

@@ -8,6 +8,8 @@ Run from the repository root:  python finetune/data/risk/check_risk_data.py
   every text override must match an NLU++ example.
 - written_train.jsonl, written_train_2.jsonl, written_train_3.jsonl, written_train_4.jsonl and eval.jsonl: fields,
   ids, categories, levels, no duplicate texts (within a file, and across the training files); prints counts.
+- eval_2.jsonl (a second held-out set, written later and blind to all of the above) likewise, at Jaccard < 0.5
+  against every written file and eval.jsonl, < 0.6 against Banking77 and NLU++.
 - eval.jsonl is held out: no eval text has a near-duplicate (token Jaccard >= 0.6) in written_train.jsonl,
   Banking77 or NLU++ texts, nor (stricter, Jaccard >= 0.5) in written_train_2.jsonl, written_train_3.jsonl or
   written_train_4.jsonl, which were written after the eval set; no two eval texts are near-duplicates of each
@@ -282,6 +284,27 @@ def main() -> int:
             "written_train_4": ([r["text"] for r in train_4], JACCARD_LIMIT_LATER),
             "banking77": ([r["text"] for r in b77], JACCARD_LIMIT),
             "nlupp": ([ex["text"] for ex in nlupp], JACCARD_LIMIT),
+        },
+    )
+    # eval_2.jsonl: a second held-out set, written blind to every file above (320 messages; the 30 this check
+    # flagged were deleted, not rewritten, and the rest renumbered); eval.jsonl is one more reference.
+    evals_2 = check_written(
+        RISK_DIR / "eval_2.jsonl",
+        "re2",
+        {"fraud": 98, "lost_stolen": 42, "account_security": 53, "hardship": 29, "complaint": 34}
+        | {"advice": 16, "none": 18},
+    )
+    print()
+    check_held_out(
+        evals_2,
+        {
+            "written_train": ([r["text"] for r in train], JACCARD_LIMIT_LATER),
+            "written_train_2": ([r["text"] for r in train_2], JACCARD_LIMIT_LATER),
+            "written_train_3": ([r["text"] for r in train_3], JACCARD_LIMIT_LATER),
+            "written_train_4": ([r["text"] for r in train_4], JACCARD_LIMIT_LATER),
+            "banking77": ([r["text"] for r in b77], JACCARD_LIMIT),
+            "nlupp": ([ex["text"] for ex in nlupp], JACCARD_LIMIT),
+            "eval": ([r["text"] for r in evals], JACCARD_LIMIT_LATER),
         },
     )
     print(f"\n{'FAILED: ' + str(len(failures)) + ' problem(s)' if failures else 'All checks passed.'}")
