@@ -44,6 +44,7 @@ from .policy_text import CONTACT_QUERY, EMPATHY, HANDOFF_CREATED, NEGATIVE_HANDO
 from .prompts import HANDOFF_OFFER, passage_body
 from .reply import ReplyWriter
 from .safety import merge_sources, quote, renumber
+from .sentence_ranker import ranker_for
 from .steps import (
     TERMINAL,
     TurnState,
@@ -113,6 +114,7 @@ class Assistant:
             self.allow,
             max_new_tokens=self.cfg.max_new_tokens,
             copy_bias=self.cfg.copy_bias,
+            ranker=ranker_for(self.cfg.sentence_ranker),
         )
         self.chain = (
             RunnableLambda(partial(input_guard_step, max_chars=self.cfg.max_input_chars), name="input_guard")

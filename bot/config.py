@@ -6,6 +6,7 @@ what to fix. The LM backend has its own settings (bot/llm/config.py, `BOT_LLM_*`
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from knowledge import env_values
@@ -43,6 +44,12 @@ class BotConfig:
         "Logit bonus for continuing a passage's wording once the model has begun to quote it (local "
         "backend; 0 = plain greedy decoding). See bot/prompts.py COPY_BIAS for how it was chosen.",
     )
+    sentence_ranker: str = _f(
+        "",
+        "Learned order of passage sentences for completing replies and the fallback extract: empty = the "
+        "packaged bot/models/sentence_ranker.json (python -m finetune sentence-ranker), a path to another, "
+        "or 'none' for the hand-weighted order.",
+    )
     channel: str = _f("cli", "Recorded with each new session: cli, web, widget or api.")
     record: bool = _f(True, "Write turns to the database.")
 
@@ -59,6 +66,12 @@ class BotConfig:
             raise BotConfigError("max_new_tokens must be within 16..2048")
         if not 0.0 <= self.copy_bias <= MAX_COPY_BIAS:
             raise BotConfigError(f"copy_bias must be within 0..{MAX_COPY_BIAS:g} (0 = off)")
+        ranker = self.sentence_ranker.strip()
+        if ranker and ranker.lower() != "none" and not Path(ranker).is_file():
+            raise BotConfigError(
+                f"sentence_ranker {ranker!r} is not a file: give a ranker fitted with `python -m finetune "
+                "sentence-ranker --out PATH`, leave it empty for the packaged one, or 'none'"
+            )
 
     @classmethod
     def from_env(cls, **overrides: Any) -> BotConfig:

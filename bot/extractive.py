@@ -25,6 +25,11 @@ finetune's held-out set), but the adapter retrained on data ranked that way scor
 `python -m finetune eval` against 0.383 for the committed adapter (0.358 for the committed adapter shown
 prompts ranked that way), so ranking, focus and training data stay as they were.
 
+Completion and the fallback extract take the learned order of bot/sentence_ranker.py when the assistant has
+one (`BOT_SENTENCE_RANKER`, default the packaged bot/models/sentence_ranker.json): a linear score over the
+same parts plus the question against the sentence read under its section heading, fitted by `python -m
+finetune sentence-ranker`. The prompt's focus keeps the hand-weighted order below.
+
 `uncovered_top` completes it further: the two best-ranked sentences (EVIDENCE_SENTENCES, the same number the
 fallback extract quotes), each one the reply does not carry (quoted, or its figures, or for a sentence
 without figures most of its words). For this ranking (and the fallback extract's) the question's embedding
@@ -52,7 +57,6 @@ characters. Three points for a third more text did not pay for the longer replie
 
 from __future__ import annotations
 
-import re
 import threading
 from collections import OrderedDict
 from collections.abc import Callable, Sequence
@@ -62,48 +66,11 @@ import numpy as np
 
 from knowledge import tokenize
 
+from .figure_kinds import FIGURE_QUESTION, holds_kind, wanted_kinds
 from .guards.grounding import figures
 from .prompts import FOCUS_SENTENCES, PassageLike, shown_sentences
+from .sentence_ranker import Candidate, SentenceRanker, candidate_features
 
-FIGURE_QUESTION = re.compile(
-    r"\b(how much|how many|how long|how soon|how often|how late|what time|when|rates?|fees?|costs?|charges?|"
-    r"limits?|minimum|maximum|max|min|apy|apr|interest|penalty|hours|phone|number|call|days?|deadline|"
-    r"price|pay|percent(age)?)\b",
-    re.IGNORECASE,
-)
-# (question asks for ..., sentence holds ...) per kind of figure
-FIGURE_KINDS: dict[str, tuple[re.Pattern[str], re.Pattern[str]]] = {
-    "time of day": (
-        re.compile(r"\b(what time|cut-?off|by when|hours|open|close|deadline|latest|late)\b", re.IGNORECASE),
-        re.compile(r"\b\d{1,2}(:\d\d)?\s?(am|pm|a\.m\.|p\.m\.)|\b(midnight|noon)\b", re.IGNORECASE),
-    ),
-    "duration": (
-        re.compile(
-            r"\b(how long|how soon|how quickly|when will|when does|when do|when can|wait|til|until|days?|weeks?|"
-            r"months?|years?|take)\b",
-            re.IGNORECASE,
-        ),
-        re.compile(
-            r"\b\d+(\s?(to|-|\u2013)\s?\d+)?\s+(business\s+|calendar\s+)?(days?|weeks?|months?|years?|hours?|"
-            r"minutes?)\b",
-            re.IGNORECASE,
-        ),
-    ),
-    "amount": (
-        re.compile(
-            r"\b(how much|fees?|charges?|costs?|price|pay|limit|minimum|maximum|owe|amount)\b", re.IGNORECASE
-        ),
-        re.compile(r"[$\u00a3\u20ac]\s?\d"),
-    ),
-    "percentage": (
-        re.compile(r"\b(rate|apy|apr|interest|percent(age)?)\b|%", re.IGNORECASE),
-        re.compile(r"\d\s?%"),
-    ),
-    "phone number": (
-        re.compile(r"\b(number|call|phone|line|contact|reach)\b", re.IGNORECASE),
-        re.compile(r"\b\d{3}[\s.-]\d{3}[\s.-]\d{4}\b"),
-    ),
-}
 Encoder = Callable[[list[str]], np.ndarray]  # texts -> unit-normalised embeddings, one row per text
 QueryView = Callable[[np.ndarray], np.ndarray]  # query embeddings (rows) -> as retrieval compares them
 EVIDENCE_SENTENCES = 2  # passage sentences an answer quotes or covers: the fallback extract and completion
@@ -117,27 +84,23 @@ class Evidence:
     position: int  # order of the sentence across the passages, as shown
 
 
-def wanted_kinds(question: str) -> list[str]:
-    """The kinds of figure (FIGURE_KINDS) the question asks for, e.g. ["time of day"] for a cut-off."""
-    return [kind for kind, (asks, _) in FIGURE_KINDS.items() if asks.search(question)]
-
-
-def holds_kind(sentence: str, kinds: Sequence[str]) -> bool:
-    """Whether the sentence holds a figure of one of these kinds."""
-    return any(FIGURE_KINDS[k][1].search(sentence) for k in kinds)
-
-
 def rank_sentences(
     question: str,
     passages: Sequence[str],
     encode: Encoder | None = None,
     query_view: QueryView | None = None,
+    ranker: SentenceRanker | None = None,
+    sections: Sequence[str] = (),
 ) -> list[Evidence]:
     """Every sentence of the passages (as the prompt shows them), best first. `query_view` moves the
-    question's embedding before the comparison (the retrieval's query adapter, `KnowledgeBase.query_view`)."""
+    question's embedding before the comparison (the retrieval's query adapter, `KnowledgeBase.query_view`).
+    With a learned `ranker` (and an encoder) its score orders the sentences instead of the hand-weighted one;
+    `sections` are the passages' headings, which it reads. The prompt's focus never passes a ranker."""
     found = [(n, s) for n, text in enumerate(passages, start=1) for s in shown_sentences(text) if len(s) > 1]
     if not found:
         return []
+    if ranker is not None and encode is not None:
+        return _learned_order(question, passages, encode, query_view, ranker, sections)
     q_words = set(tokenize(question))
     wants_figure = bool(FIGURE_QUESTION.search(question))
     if encode is not None:
@@ -158,6 +121,30 @@ def rank_sentences(
         )
         for i, (n, s) in enumerate(found)
     ]
+    return sorted(scored, key=lambda e: -e.score)
+
+
+def candidates(passages: Sequence[str], sections: Sequence[str] = ()) -> list[Candidate]:
+    """The passages' sentences as the prompt shows them, with passage number, position and heading."""
+    out = []
+    for n, text in enumerate(passages, start=1):
+        kept = [s for s in shown_sentences(text) if len(s) > 1]
+        section = sections[n - 1] if n <= len(sections) else ""
+        out += [Candidate(s, n, i, section) for i, s in enumerate(kept)]
+    return out
+
+
+def _learned_order(
+    question: str,
+    passages: Sequence[str],
+    encode: Encoder,
+    query_view: QueryView | None,
+    ranker: SentenceRanker,
+    sections: Sequence[str],
+) -> list[Evidence]:
+    found = candidates(passages, sections)
+    scores = ranker.score(candidate_features(question, found, encode, query_view))
+    scored = [Evidence(c.sentence, c.passage, float(scores[i]), i) for i, c in enumerate(found)]
     return sorted(scored, key=lambda e: -e.score)
 
 
@@ -219,11 +206,16 @@ def best_evidence(
     limit: int = EVIDENCE_SENTENCES,
     query_view: QueryView | None = None,
     said: str = "",
+    *,
+    ranker: SentenceRanker | None = None,
+    sections: Sequence[str] = (),
 ) -> str:
     """The `limit` best sentences in passage order, each cited: "Sentence [2]. Sentence [1]." ("" if none).
     Sentences that `said` (what the reply already shows) quotes are passed over, so none is said twice."""
     ranked = [
-        e for e in rank_sentences(question, passages, encode, query_view) if not _quoted(e.sentence, said)
+        e
+        for e in rank_sentences(question, passages, encode, query_view, ranker, sections)
+        if not _quoted(e.sentence, said)
     ]
     top = sorted(ranked[:limit], key=lambda e: e.position)
     return " ".join(_cited(e) for e in top)
@@ -240,7 +232,15 @@ def _cited(e: Evidence) -> str:
 
 
 def missing_figure(
-    question: str, reply: str, passages: Sequence[str], encode: Encoder | None = None, within: int = 3
+    question: str,
+    reply: str,
+    passages: Sequence[str],
+    encode: Encoder | None = None,
+    within: int = 3,
+    *,
+    query_view: QueryView | None = None,
+    ranker: SentenceRanker | None = None,
+    sections: Sequence[str] = (),
 ) -> str:
     """When the question asks for a kind of figure (FIGURE_KINDS) that the reply does not hold: the best
     of the `within` top-ranked passage sentences that holds one, cited ("Sentence [2]."); "" otherwise, or
@@ -249,7 +249,7 @@ def missing_figure(
     kinds = wanted_kinds(question)
     if not kinds or holds_kind(reply, kinds):
         return ""
-    for e in rank_sentences(question, passages, encode)[:within]:
+    for e in rank_sentences(question, passages, encode, query_view, ranker, sections)[:within]:
         if holds_kind(e.sentence, kinds):
             if _quoted(e.sentence, reply):
                 return ""
@@ -266,6 +266,8 @@ def uncovered_top(
     top: int = EVIDENCE_SENTENCES,
     share: float = 0.6,
     query_view: QueryView | None = None,
+    ranker: SentenceRanker | None = None,
+    sections: Sequence[str] = (),
 ) -> list[str]:
     """The `top` best-ranked passage sentences that the reply does not carry, best first, each cited
     ("Sentence [1]."). A sentence is carried when the reply quotes it, holds all its figures, or, for a
@@ -273,7 +275,7 @@ def uncovered_top(
     plus the sentences added before it. The model often quotes a neighbour of the best sentence."""
     out: list[str] = []
     text = reply
-    for e in rank_sentences(question, passages, encode, query_view)[:top]:
+    for e in rank_sentences(question, passages, encode, query_view, ranker, sections)[:top]:
         if not _carries(text, e.sentence, share):
             out.append(_cited(e))
             text = f"{text} {out[-1]}"

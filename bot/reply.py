@@ -33,6 +33,7 @@ from .guards.output_guard import StreamingVerifier
 from .llm import BackendError, GenerationRequest, GenerationStats
 from .policy_text import MODEL_DOWN_NOTE
 from .prompts import DONT_KNOW, HANDOFF_OFFER, says_dont_know
+from .sentence_ranker import SentenceRanker
 from .steps import TurnState
 
 log = logging.getLogger("bot.reply")
@@ -52,6 +53,9 @@ class ReplyWriter:
     allow: frozenset[str] | set[str] = frozenset()  # the bank's own contacts, never masked
     max_new_tokens: int = 160
     copy_bias: float = 0.0
+    ranker: SentenceRanker | None = (
+        None  # learned order for completion and the fallback (None: hand-weighted)
+    )
 
     def stream(self, state: TurnState, guard: dict, scripted: bool = False) -> Iterator[str]:
         texts = [p.text for p in state.passages]  # the retrieved passages, whole: guard, extract, completion
@@ -118,7 +122,15 @@ class ReplyWriter:
         # Ranked for the customer's own words: the rewritten follow-up query holds the earlier question
         # too, and its extract answered that one instead (bot/eval follow-up bf-048, 6a5589d reverted).
         # Sentences the customer has already been shown (`said`) are not quoted again.
-        extract = best_evidence(state.text, texts, self.encode, query_view=self.query_view, said=said)
+        extract = best_evidence(
+            state.text,
+            texts,
+            self.encode,
+            query_view=self.query_view,
+            said=said,
+            ranker=self.ranker,
+            sections=[p.section for p in state.passages],
+        )
         note = MODEL_DOWN_NOTE + " " if guard.get("backend_error") else ""
         state.status = "fallback"
         guard["fallback"] = "model down" if guard.get("backend_error") else "no verified, cited sentence"
@@ -131,12 +143,15 @@ class ReplyWriter:
         # The reply is grounded and cited but may stop short of the figure asked for, or quote a neighbour
         # of the best sentence: add the passage sentences that hold them (checked like the model's own).
         question = state.query or state.text
-        extra = missing_figure(question, body, texts, self.encode)
+        order = {"ranker": self.ranker, "sections": [p.section for p in state.passages]}
+        # The hand-weighted order ranks for the raw question here; the learned one reads both views.
+        view = self.query_view if self.ranker is not None else None
+        extra = missing_figure(question, body, texts, self.encode, query_view=view, **order)
         if extra and verifier.checker.problem(extra) is None:
             guard["figure_added"] = extra
             body = f"{body} {extra}"
             yield verifier.checker.clean(extra)[0]
-        for best in uncovered_top(question, body, texts, self.encode, query_view=self.query_view):
+        for best in uncovered_top(question, body, texts, self.encode, query_view=self.query_view, **order):
             if verifier.checker.problem(best) is None:
                 guard.setdefault("best_sentences_added", []).append(best)
                 yield verifier.checker.clean(best)[0]

@@ -4,6 +4,7 @@
 - `sft --config recipe.yaml [--resume]`: LoRA fine-tuning of the LM (finetune/lm/sft.py)
 - `eval [--json]`: base model vs fine-tuned on held-out documents (finetune/lm/evaluate.py)
 - `classifiers`, `eval-classifiers [--json]`: the risk, sentiment and intent heads
+- `sentence-ranker [--json]`: the learned sentence order that completes replies (finetune/sentence_ranker.py)
 """
 
 from __future__ import annotations
@@ -13,6 +14,8 @@ import json
 from pathlib import Path
 
 from bot.prompts import COPY_BIAS
+
+from .sentence_ranker import add_arguments as add_ranker_arguments
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -52,6 +55,8 @@ def build_parser() -> argparse.ArgumentParser:
     v.add_argument(
         "--adapter", type=Path, default=None, help="adapter folder (default bot/models/lm-adapter)"
     )
+    r = sub.add_parser("sentence-ranker", help="fit the learned sentence order that completes replies")
+    add_ranker_arguments(r)
     return p
 
 
@@ -87,6 +92,10 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     if args.command in {"data", "sft", "eval"}:
         return _lm(args)
+    if args.command == "sentence-ranker":
+        from .sentence_ranker import run
+
+        return run(args)
     from .classifiers.train import RECIPE, ClassifierRecipe
 
     recipe = ClassifierRecipe.load(args.config or RECIPE)

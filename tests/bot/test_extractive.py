@@ -10,12 +10,11 @@ from bot.extractive import (
     Focused,
     best_evidence,
     focus_passages,
-    holds_kind,
     missing_figure,
     rank_sentences,
     uncovered_top,
-    wanted_kinds,
 )
+from bot.figure_kinds import holds_kind, wanted_kinds
 from knowledge import HashingEmbedder
 
 PASSAGES = [
