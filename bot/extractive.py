@@ -96,30 +96,34 @@ def rank_sentences(
     question's embedding before the comparison (the retrieval's query adapter, `KnowledgeBase.query_view`).
     With a learned `ranker` (and an encoder) its score orders the sentences instead of the hand-weighted one;
     `sections` are the passages' headings, which it reads. The prompt's focus never passes a ranker."""
-    found = [(n, s) for n, text in enumerate(passages, start=1) for s in shown_sentences(text) if len(s) > 1]
+    found = candidates(passages, sections)
     if not found:
         return []
     if ranker is not None and encode is not None:
-        return _learned_order(question, passages, encode, query_view, ranker, sections)
+        scores = ranker.score(candidate_features(question, found, encode, query_view))
+        return sorted(
+            (Evidence(c.sentence, c.passage, float(scores[i]), i) for i, c in enumerate(found)),
+            key=lambda e: -e.score,
+        )
     q_words = set(tokenize(question))
     wants_figure = bool(FIGURE_QUESTION.search(question))
     if encode is not None:
-        vecs = encode([question, *(s for _, s in found)])
+        vecs = encode([question, *(c.sentence for c in found)])
         q = query_view(vecs[:1])[0] if query_view is not None else vecs[0]
         sims = vecs[1:] @ q
     else:
         sims = np.zeros(len(found))
     scored = [
         Evidence(
-            s,
-            n,
+            c.sentence,
+            c.passage,
             float(sims[i])
-            + 0.05 * len(q_words & set(tokenize(s)))
-            + (0.08 if wants_figure and figures(s) else 0.0)
-            - 0.02 * (n - 1),
+            + 0.05 * len(q_words & set(tokenize(c.sentence)))
+            + (0.08 if wants_figure and figures(c.sentence) else 0.0)
+            - 0.02 * (c.passage - 1),
             i,
         )
-        for i, (n, s) in enumerate(found)
+        for i, c in enumerate(found)
     ]
     return sorted(scored, key=lambda e: -e.score)
 
@@ -132,20 +136,6 @@ def candidates(passages: Sequence[str], sections: Sequence[str] = ()) -> list[Ca
         section = sections[n - 1] if n <= len(sections) else ""
         out += [Candidate(s, n, i, section) for i, s in enumerate(kept)]
     return out
-
-
-def _learned_order(
-    question: str,
-    passages: Sequence[str],
-    encode: Encoder,
-    query_view: QueryView | None,
-    ranker: SentenceRanker,
-    sections: Sequence[str],
-) -> list[Evidence]:
-    found = candidates(passages, sections)
-    scores = ranker.score(candidate_features(question, found, encode, query_view))
-    scored = [Evidence(c.sentence, c.passage, float(scores[i]), i) for i, c in enumerate(found)]
-    return sorted(scored, key=lambda e: -e.score)
 
 
 class CachedEncoder:

@@ -15,8 +15,6 @@ from pathlib import Path
 
 from bot.prompts import COPY_BIAS
 
-from .sentence_ranker import add_arguments as add_ranker_arguments
-
 
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
@@ -56,7 +54,12 @@ def build_parser() -> argparse.ArgumentParser:
         "--adapter", type=Path, default=None, help="adapter folder (default bot/models/lm-adapter)"
     )
     r = sub.add_parser("sentence-ranker", help="fit the learned sentence order that completes replies")
-    add_ranker_arguments(r)
+    r.add_argument(
+        "--out", type=Path, default=None, help="ranker JSON (default bot/models/sentence_ranker.json)"
+    )
+    r.add_argument("--passages", type=int, default=None, help="passages per question (default: as served)")
+    r.add_argument("--json", action="store_true", help="print the report as JSON only")
+    r.add_argument("--dry-run", action="store_true", help="report without writing the ranker")
     return p
 
 

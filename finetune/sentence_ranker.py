@@ -30,6 +30,7 @@ import json
 import re
 import time
 from collections.abc import Callable, Sequence
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -39,6 +40,8 @@ from bot.config import BotConfig
 from bot.extractive import CachedEncoder, candidates, rank_sentences
 from bot.guards.grounding import contains_fact
 from bot.sentence_ranker import DEFAULT_PATH, FEATURES, SentenceRanker, candidate_features
+
+from .lm.data import read_jsonl
 
 ROOT = Path(__file__).resolve().parents[1]
 EVAL_DIR = ROOT / "knowledge" / "eval"
@@ -75,10 +78,6 @@ def answers(row: dict, sentence: str, doc: str) -> bool:
     if is_labelled(sentence, row["sentence"], row["answer"]):
         return True
     return doc == row["doc"] and contains_fact(sentence, row["answer"])
-
-
-def load_rows(path: Path) -> list[dict]:
-    return [json.loads(x) for x in path.read_text(encoding="utf-8").splitlines() if x.strip()]
 
 
 def build_groups(
@@ -197,8 +196,8 @@ def main(
     t0 = time.perf_counter()
     k = passages or BotConfig().passages
     kb = KnowledgeBase.open(build_if_missing=True, progress=progress)
-    sentence_rows = [r for f in sorted(EVAL_DIR.glob(TRAIN_GLOB)) for r in load_rows(f)]
-    answer_rows = [r for r in load_rows(ANSWERS) if r.get("answerable") and r.get("answer")]
+    sentence_rows = read_jsonl(sorted(EVAL_DIR.glob(TRAIN_GLOB)))
+    answer_rows = [r for r in read_jsonl([ANSWERS]) if r.get("answerable") and r.get("answer")]
     if not sentence_rows or not answer_rows:
         raise SystemExit(f"no training questions in {EVAL_DIR / TRAIN_GLOB} or {ANSWERS}")
     groups, counts = [], {}
@@ -226,9 +225,7 @@ def main(
         "folds": folds(groups),
         "seconds": round(time.perf_counter() - t0, 1),
     }
-    model = SentenceRanker(
-        model.weights, model.mean, model.scale, {k: v for k, v in report.items() if k != "folds"}
-    )
+    model = replace(model, meta={k: v for k, v in report.items() if k != "folds"})
     if save:
         out.parent.mkdir(parents=True, exist_ok=True)
         tmp = out.with_suffix(".tmp")
@@ -236,13 +233,6 @@ def main(
         tmp.replace(out)
         report["saved"] = str(out)
     return report
-
-
-def add_arguments(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--out", type=Path, default=DEFAULT_PATH, help="where to write the ranker JSON")
-    p.add_argument("--passages", type=int, default=None, help="passages per question (default: as served)")
-    p.add_argument("--json", action="store_true", help="print the report as JSON only")
-    p.add_argument("--dry-run", action="store_true", help="report without writing the ranker")
 
 
 def format_report(r: dict) -> str:
@@ -271,6 +261,6 @@ def format_report(r: dict) -> str:
 
 
 def run(args: argparse.Namespace) -> int:
-    report = main(args.out, args.passages, progress=not args.json, save=not args.dry_run)
+    report = main(args.out or DEFAULT_PATH, args.passages, progress=not args.json, save=not args.dry_run)
     print(json.dumps(report, indent=2) if args.json else format_report(report))
     return 0
