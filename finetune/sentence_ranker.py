@@ -27,7 +27,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import re
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import replace
@@ -41,6 +40,7 @@ from bot.extractive import CachedEncoder, candidates, rank_sentences
 from bot.guards.grounding import contains_fact
 from bot.sentence_ranker import DEFAULT_PATH, FEATURES, SentenceRanker, candidate_features
 
+from .labels import is_labelled
 from .lm.data import read_jsonl
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -50,25 +50,6 @@ ANSWERS = EVAL_DIR / "questions.jsonl"
 SOURCES = ("sentence_train", "questions")
 L2_GRID = (0.0003, 0.001, 0.003, 0.01, 0.03, 0.1)
 FOLDS = 5
-_MARKUP = re.compile(r"\*\*|__|`|^\s*[-*]\s+|^\s*\d+\.\s+", re.MULTILINE)
-_WORD = re.compile(r"[a-z0-9]+")
-
-
-def _plain(text: str) -> str:
-    return re.sub(r"\s+", " ", _MARKUP.sub("", text)).strip().lower()
-
-
-def is_labelled(candidate: str, labelled: str, answer: str) -> bool:
-    """The candidate holds the answer and is the labelled sentence: one inside the other once markup is
-    gone, token Jaccard >= 0.5, or 80% of the labelled sentence's words in the candidate (the prompt joins a
-    list or a table to its lead-in line, so a labelled item or row is part of a longer candidate)."""
-    if not contains_fact(candidate, answer):
-        return False
-    a, b = _plain(candidate), _plain(labelled)
-    if a in b or b in a:
-        return True
-    ta, tb = set(_WORD.findall(a)), set(_WORD.findall(b))
-    return len(ta & tb) / max(1, len(ta | tb)) >= 0.5 or len(ta & tb) >= 0.8 * len(tb)
 
 
 def answers(row: dict, sentence: str, doc: str) -> bool:

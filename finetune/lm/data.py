@@ -6,8 +6,12 @@ Each row is `{"messages": [system, (history...), user, assistant], "meta": {...}
   retrieval returns for it (distractors included; the gold section's chunk swapped in when retrieval
   missed it; order sometimes shuffled), each focused on its best sentences for the question as the assistant
   shows them (bot/extractive.focus_passages), and an answer made of the gold passage's best one or two
-  sentences, best first, each cited `[n]`. Answers copy the documents, so they hold no figure the passages
-  lack.
+  sentences, best first, each cited `[n]` (a sample of `unlabelled_answers` of these questions). Answers
+  copy the documents, so they hold no figure the passages lack.
+- answer_labelled: the questions of knowledge/eval/sentence_train_*.jsonl, each labelled with the sentence
+  that answers it, answered with that sentence wherever its focused passage shows it (first line or not),
+  so the model learns to pick the line that answers rather than always the first. Questions about held-out
+  documents, and those whose labelled sentence the focused prompt does not show, are left out (counted).
 - dont_know: out-of-scope questions (knowledge/eval/scope_train*.jsonl, unanswerable) with what retrieval
   returns for them (nothing when its scope model stops them, as in serving), and answerable questions shown
   another topic's passages: the reply is DONT_KNOW_REPLY.
@@ -35,9 +39,12 @@ from tqdm import tqdm
 from bot.extractive import CachedEncoder, focus_passages, rank_sentences
 from bot.prompts import DEFAULT_PASSAGES, DONT_KNOW_REPLY, FOCUS_SENTENCES, build_messages, shown_sentences
 
+from ..labels import is_labelled
+
 ROOT = Path(__file__).resolve().parents[2]
 EVAL_DIR = ROOT / "knowledge" / "eval"
 BOT_EVAL = ROOT / "bot" / "eval" / "data" / "questions.jsonl"
+SENTENCE_GLOB = "sentence_train_*.jsonl"  # questions labelled with the sentence that answers them
 DEFAULT_OUT = ROOT / "finetune" / "out" / "sft-data"
 HELD_OUT_DOCS = (
     "car-loans",
@@ -81,6 +88,17 @@ class DataConfig:
     # dialogues that pass failed (the second sentence's figure hid the missing one); not adopted.
     second_sentence_margin: float = 0.05
     answer_max_chars: int = 400
+    # Also answer the sentence-labelled questions (knowledge/eval/sentence_train_*.jsonl, training documents
+    # only) with the sentence labelled as answering them, wherever the focused passage shows it (rows whose
+    # labelled sentence is not shown are skipped); without them every target is its passage's first line.
+    # `unlabelled_answers` keeps a sample of that many unlabelled questions (0 = all): their first-line target
+    # is not the answer about a quarter of the time (72% of the labelled answers are the first line).
+    # Tried 2026-11-25 with 700 (714 labelled rows, 192 of them answered by line 2 or 3): the retrained adapter
+    # (same recipe, 1,720 s) scored `python -m finetune eval --max-unanswerable 40` gold 0.309 against 0.383
+    # for the committed one in the same run, and declined more answerable questions (0.124 vs 0.074): not
+    # adopted, so both are off by default.
+    labelled_answers: bool = False
+    unlabelled_answers: int = 0
     # Unanswerable questions the retrieval's scope model stops get "(no passages found)", as in serving.
     gate_unanswerable: bool = True
     valid_share: float = 0.04
@@ -163,21 +181,36 @@ class Builder:
             picked.append(ranked[1].sentence)
         return picked, ranked[0].score
 
+    def labelled_sentence(self, i: int, q: dict) -> list[str]:
+        """For a sentence-labelled question: chunk i's shown sentence that is the labelled one, when the
+        focused prompt shows it (among the chunk's `focus` best); else nothing."""
+        ranked = rank_sentences(q["question"], [self.chunks[i].text], self.encode)[: max(1, self.cfg.focus)]
+        return [e.sentence for e in ranked if is_labelled(e.sentence, q["sentence"], q["answer"])][:1]
+
     def answer_row(self, q: dict, qvec: np.ndarray) -> dict | None:
+        """A cited answer. Its target is the gold chunk's best sentence(s) as the prompt ranks them, or, for
+        a question labelled with the sentence that answers it (`q["sentence"]`), that sentence wherever the
+        focused passage shows it: the model learns to pick the line that answers, not only the first."""
         gold_ids = self.by_section.get((q["doc"], q["section"]))
         if not gold_ids:
             return None
         shown = self.retrieve(q["question"], qvec)
         present = [k for k, p in enumerate(shown) if (p.doc_id, p.section) == (q["doc"], q["section"])]
-        candidates = [(i, *self.best_sentences(i, q["question"])) for i in gold_ids]
+        if "sentence" in q:
+            candidates = [(i, found, 1.0) for i in gold_ids if (found := self.labelled_sentence(i, q))]
+            if not candidates:
+                return None
+        else:
+            candidates = [(i, *self.best_sentences(i, q["question"])) for i in gold_ids]
         gold_i, picked, _ = max(candidates, key=lambda t: t[2])
+        if "sentence" in q:  # the labelled sentence's chunk must be the one shown
+            present = [k for k in present if any(self.chunks[c[0]].text == shown[k].text for c in candidates)]
         if present:
             pos = present[0]
             # answer from the retrieved gold chunk if it is one of the section's chunks
-            match = [i for i in gold_ids if self.chunks[i].text == shown[pos].text]
+            match = [c for c in candidates if self.chunks[c[0]].text == shown[pos].text]
             if match:
-                gold_i = match[0]
-                picked, _ = self.best_sentences(gold_i, q["question"])
+                gold_i, picked = match[0][0], match[0][1]
         else:
             pos = min(len(shown), self.cfg.passages - 1)
             shown = [*shown[:pos], self.shown(gold_i)]
@@ -190,7 +223,7 @@ class Builder:
             pos = order.index(pos)
         reply = cite(picked, pos + 1)
         self.shown_for[q["id"]] = shown
-        return self.row(q["question"], shown, reply, "answer", q)
+        return self.row(q["question"], shown, reply, "answer_labelled" if "sentence" in q else "answer", q)
 
     def row(self, question: str, shown: list[Shown], reply: str, kind: str, q: dict, history=()) -> dict:
         focused = focus_passages(question, shown, self.encode, self.cfg.focus)
@@ -201,12 +234,24 @@ class Builder:
         return {"messages": messages, "meta": meta}
 
 
-def load_train_questions(held: set[str]) -> tuple[list[dict], list[dict], list[dict]]:
-    """(answerable questions on training docs, unanswerable questions, questions on held-out docs)."""
+def load_train_questions(held: set[str], labelled: bool = True) -> tuple[list[dict], list[dict], list[dict]]:
+    """(answerable questions on training docs, unanswerable questions, questions on held-out docs). With
+    `labelled`, the answerable ones include the sentence-labelled questions of sentence_train_*.jsonl."""
     pool = read_jsonl(sorted(EVAL_DIR.glob("retrieval_train*.jsonl")))
     answerable = [q for q in pool if q["doc"] not in held]
+    if labelled:
+        answerable += [q for q in read_jsonl(sorted(EVAL_DIR.glob(SENTENCE_GLOB))) if q["doc"] not in held]
     unanswerable = [q for q in read_jsonl(sorted(EVAL_DIR.glob("scope_train*.jsonl"))) if not q["answerable"]]
     return answerable, unanswerable, [q for q in pool if q["doc"] in held]
+
+
+def sample_unlabelled(questions: list[dict], keep: int, seed: int) -> list[dict]:
+    """Every labelled question and `keep` of the unlabelled ones (a seeded sample; 0 keeps all), in order."""
+    unlabelled = [q for q in questions if "sentence" not in q]
+    if not 0 < keep < len(unlabelled):
+        return questions
+    kept = {q["id"] for q in random.Random(seed).sample(unlabelled, keep)}
+    return [q for q in questions if "sentence" in q or q["id"] in kept]
 
 
 def heldout_questions(held: set[str]) -> list[dict]:
@@ -241,7 +286,8 @@ def build(kb, cfg: DataConfig) -> dict:
     unknown = held - {c.doc_id for c in kb.retriever.index.chunks}
     if unknown:
         raise ValueError(f"held_out_docs not in the index: {sorted(unknown)}")
-    answerable, unanswerable, held_qs = load_train_questions(held)
+    answerable, unanswerable, held_qs = load_train_questions(held, cfg.labelled_answers)
+    answerable = sample_unlabelled(answerable, cfg.unlabelled_answers, cfg.seed + 2)
     b = Builder(kb, cfg)
     qvecs = kb.embedder.encode([q["question"] for q in answerable + unanswerable], progress=True)
     avecs, uvecs = qvecs[: len(answerable)], qvecs[len(answerable) :]
@@ -316,6 +362,7 @@ def build(kb, cfg: DataConfig) -> dict:
         "valid_rows": len(valid),
         "kinds": kinds,
         "skipped_questions": len(skipped),
+        "skipped_labelled_questions": sum(q["id"] in set(skipped) and "sentence" in q for q in answerable),
         "dont_know_rows_dropped_over_share": dropped_dont_know,
         "held_out_docs": sorted(held),
         "heldout_questions": {

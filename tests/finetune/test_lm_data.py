@@ -10,7 +10,17 @@ import re
 import pytest
 
 from bot.prompts import DONT_KNOW_REPLY, FOCUS_SENTENCES, SYSTEM_PROMPT
-from finetune.lm.data import HELD_OUT_DOCS, Builder, DataConfig, build
+from finetune.labels import is_labelled
+from finetune.lm.data import (
+    EVAL_DIR,
+    HELD_OUT_DOCS,
+    SENTENCE_GLOB,
+    Builder,
+    DataConfig,
+    build,
+    load_train_questions,
+    sample_unlabelled,
+)
 from knowledge import HashingEmbedder, KnowledgeBase, KnowledgeConfig
 
 from ..conftest import SAMPLE_DOCS
@@ -25,7 +35,8 @@ def built(tmp_path_factory):
     emb = HashingEmbedder(dim=256)
     KnowledgeBase.build(cfg, emb, progress=False)
     summary = build(
-        KnowledgeBase.open(cfg, emb), DataConfig(out_dir=tmp / "out", easy_negatives=30, multi_turn=30)
+        KnowledgeBase.open(cfg, emb),
+        DataConfig(out_dir=tmp / "out", easy_negatives=30, multi_turn=30, labelled_answers=True),
     )
     rows = {
         n: [json.loads(x) for x in (tmp / "out" / f"{n}.jsonl").read_text().splitlines()]
@@ -99,3 +110,44 @@ def test_unanswerable_questions_stopped_by_the_scope_gate_show_no_passages(tmp_p
         q["question"], gated, DONT_KNOW_REPLY, "dont_know", q
     )
     assert "(no passages found)" in row["messages"][-2]["content"]
+
+
+def test_labelled_questions_answer_with_their_labelled_sentence(built) -> None:
+    """A sentence-labelled question (knowledge/eval/sentence_train_*.jsonl) is answered with the sentence
+    labelled as answering it, which holds the answer and is one of its passage's shown lines (not always the
+    first: that is what these rows teach). Rows whose labelled sentence the prompt does not show are skipped
+    and counted."""
+    summary, rows = built
+    labelled = {
+        q["id"]: q for f in sorted(EVAL_DIR.glob(SENTENCE_GLOB)) for q in map(json.loads, f.open()) if q
+    }
+    got = [r for r in rows["train"] + rows["valid"] if r["meta"]["kind"] == "answer_labelled"]
+    assert got and summary["kinds"]["answer_labelled"] == len(got)
+    assert summary["skipped_labelled_questions"] < len(got)
+    later = 0
+    for r in got:
+        q = labelled[r["meta"]["id"]]
+        assert q["doc"] not in HELD_OUT_DOCS
+        user, reply = r["messages"][-2]["content"], r["messages"][-1]["content"]
+        first, n = re.match(r"(.*?) \[(\d)\]", reply).groups()
+        assert is_labelled(first, q["sentence"], q["answer"])
+        blocks = dict(re.findall(r"\[(\d)\] [^\n]*\n(.*?)(?=\n\n\[\d\] |\n\nQuestion:)", user, flags=re.S))
+        lines = blocks[n].split("\n")
+        assert any(line.startswith(first.strip()[:40]) for line in lines)
+        later += not lines[0].startswith(first.strip()[:40])
+    assert later > 0
+
+
+def test_unlabelled_questions_are_sampled_and_labelled_ones_all_kept() -> None:
+    """`unlabelled_answers` keeps that many unlabelled questions (the same ones each build), every labelled
+    one, and the file order; 0 keeps all. Neither kind comes from a held-out document."""
+    held = set(HELD_OUT_DOCS)
+    plain, _, _ = load_train_questions(held, labelled=False)
+    both, _, _ = load_train_questions(held)
+    n_labelled = len(both) - len(plain)
+    assert plain and n_labelled > 0 and all(q["doc"] not in held for q in both)
+    kept = sample_unlabelled(both, 100, seed=2)
+    assert len(kept) == 100 + n_labelled and sum("sentence" not in q for q in kept) == 100
+    assert [q["id"] for q in kept] == [q["id"] for q in both if q in kept]
+    assert kept == sample_unlabelled(both, 100, seed=2) != sample_unlabelled(both, 100, seed=3)
+    assert sample_unlabelled(both, 0, seed=2) == both

@@ -5,7 +5,8 @@ from __future__ import annotations
 import numpy as np
 
 from bot.sentence_ranker import FEATURES
-from finetune.sentence_ranker import answers, at, fit, folds, hand_score, is_labelled, ranks
+from finetune.labels import is_labelled
+from finetune.sentence_ranker import answers, at, fit, folds, hand_score, ranks
 
 
 def test_a_table_row_or_list_item_is_found_inside_its_joined_candidate() -> None:
