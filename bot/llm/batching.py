@@ -33,30 +33,11 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from .base import BackendError, GenerationRequest, GenerationStats, StopScanner
+from .cache_compat import cache_argument, returned_cache
 from .prefix_cache import PrefixCache, PrefixKV, batch_cache, shared_prefix
 from .prompt_lookup import lookup_draft, prompt_followers
 
 _DONE = object()
-
-
-def cache_argument(model: Any) -> str:
-    """The name under which this model's forward takes the KV cache: `cache` from transformers 5.24 on,
-    `past_key_values` before (5.24 accepts the old name with a warning; 5.40 drops it)."""
-    import inspect
-
-    params = inspect.signature(model.forward).parameters
-    for name in ("cache", "past_key_values"):
-        if name in params:
-            return name
-    import transformers  # a wrapper's forward(*args, **kwargs): go by the library's version
-
-    major, minor = (int(x) for x in transformers.__version__.split(".")[:2])
-    return "cache" if (major, minor) >= (5, 24) else "past_key_values"
-
-
-def returned_cache(out: Any) -> Any:
-    """The KV cache a forward pass returned, under its transformers >= 5.24 name or the older one."""
-    return out.cache if "cache" in getattr(out, "__dataclass_fields__", ()) else out.past_key_values
 
 
 @dataclass
@@ -102,7 +83,7 @@ class BatchingEngine:
         self.tokenizer = tokenizer
         self.max_batch = max_batch
         self.max_wait_s = max_wait_ms / 1000
-        self.queue: queue.Queue[_Job] = queue.Queue()
+        self.queue: queue.Queue[_Job | None] = queue.Queue()  # None: close()
         self.eos_ids = {
             i
             for i in (tokenizer.eos_token_id, tokenizer.convert_tokens_to_ids("<|im_end|>"))
@@ -127,6 +108,8 @@ class BatchingEngine:
         other requests (the system prompt), so their keys and values may come from the prefix cache."""
         import torch
 
+        if not self._worker.is_alive():
+            raise BackendError("the generation engine was closed")
         job = _Job(request, prompt_ids, stats, scanner=StopScanner(request.stop), prefix=prefix)
         if request.copy_bias > 0:
             job.followers = prompt_followers(prompt_ids)
@@ -148,19 +131,39 @@ class BatchingEngine:
                 job.finished = True
                 self.cancelled += 1
 
+    def close(self, timeout: float = 10.0) -> None:
+        """Stop the worker once the batch it is decoding ends (requests still queued behind the stop are never
+        served) and wait for it: a process that exits with the worker idle in a torch call can abort."""
+        self.queue.put(None)
+        self._worker.join(timeout)
+        while True:  # anything still queued gets an error instead of a caller waiting for ever
+            try:
+                job = self.queue.get_nowait()
+            except queue.Empty:
+                return
+            if job is not None and not job.finished:
+                job.out.put(BackendError("the generation engine was closed"))
+                job.out.put(_DONE)
+
     def _loop(self) -> None:
         while True:
-            jobs = [self.queue.get()]
+            first = self.queue.get()
+            if first is None:  # close()
+                return
+            jobs = [first]
             if jobs[0].finished:  # cancelled while waiting
                 continue
             deadline = time.perf_counter() + self.max_wait_s
             while len(jobs) < self.max_batch:
                 try:
                     job = self.queue.get(timeout=max(0.0, deadline - time.perf_counter()))
-                    if not job.finished:
-                        jobs.append(job)
                 except queue.Empty:
                     break
+                if job is None:  # close(): serve what was gathered, then stop
+                    self.queue.put(None)
+                    break
+                if not job.finished:
+                    jobs.append(job)
             try:
                 self._run(jobs)
             except BaseException as exc:  # report to every caller, keep the worker alive
@@ -175,6 +178,9 @@ class BatchingEngine:
             try:
                 job = self.queue.get_nowait()
             except queue.Empty:
+                break
+            if job is None:  # close(): leave the stop for the loop, join nothing more
+                self.queue.put(None)
                 break
             if not job.finished:
                 jobs.append(job)

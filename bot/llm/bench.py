@@ -15,7 +15,8 @@ Figures: time to first token and tokens/s for one stream (float32, bfloat16, int
 whole reply and after the first token (prefill left out); aggregate tokens/s at 1, 4 and 16 concurrent
 conversations (open prompt, each to the end of its reply or --tokens); and (first dtype) staggered
 arrivals, 16 requests 0.5 s apart, served with continuous batching vs batch-at-a-time
-(`join_running=False`) in the same run. Prints a summary and, with --json, the raw figures. Measures;
+(`join_running=False`) in the same run; and the served set (bot/llm/bench_served.py): engine vs plain
+generate over 12 prompts the assistant really sends, back to back per prompt. Prints a summary and, with --json, the raw figures. Measures;
 asserts nothing.
 """
 
@@ -29,6 +30,8 @@ import time
 from typing import Any
 
 import numpy as np
+
+from .bench_served import SERVED_QUESTIONS, served, served_prompts
 
 PROMPT = [{"role": "user", "content": "Write a short paragraph about savings accounts and interest rates."}]
 GROUNDED_QUESTION = "How much is the monthly fee on Everyday Checking, and how do I avoid it?"
@@ -189,6 +192,7 @@ def staggered(backend: Any, n_tokens: int, requests: int = 16, gap_s: float = 0.
             time.sleep(gap_s)
         for t in threads:
             t.join()
+        engine.close()
         s = sorted(ttft)
         return {
             "ttft_s_p50": round(statistics.median(s), 3),
@@ -212,12 +216,14 @@ def run(
     dtypes: tuple[str, ...] = ("float32", "bfloat16", "int8"),
     requests: int = 16,
     gap_s: float = 0.5,
+    served_questions: int = SERVED_QUESTIONS,
 ) -> dict[str, Any]:
     import torch
 
     from .config import LLMConfig
     from .local import TransformersBackend
 
+    served_set = served_prompts(served_questions) if served_questions > 0 else []
     bandwidth = read_bandwidth_gbs()
     report: dict[str, Any] = {
         "threads": torch.get_num_threads(),
@@ -264,12 +270,16 @@ def run(
             row["draft_acceptance"][name] = round(
                 (engine.accepted - accepted) / max(1, engine.drafted - drafted), 2
             )
+        if served_set:
+            row["served"] = served(backend, served_set, n_tokens)
         row["concurrent"] = [backend_stream(backend, n_tokens, c) for c in (1, 4, 16)]
         single = row["concurrent"][0]["aggregate_tokens_per_s"]
         row["aggregate_16_vs_single"] = round(row["concurrent"][-1]["aggregate_tokens_per_s"] / single, 2)
         if dtype == dtypes[0]:
             report["staggered"] = {"dtype": dtype, **staggered(backend, n_tokens, requests, gap_s)}
         report["dtypes"][dtype] = row
+        if backend.engine is not None:
+            backend.engine.close()
         del backend
     return report
 
@@ -297,6 +307,13 @@ def summary(r: dict[str, Any]) -> str:
                 f"tok/s; engine without the system-prompt cache {n['per_stream_tokens_per_s']} tok/s, "
                 f"TTFT {n['ttft_s_median']} s"
             )
+        if "served" in row:
+            sv = row["served"]
+            lines.append(
+                f"          served set ({sv['prompts']} serving prompts, one stream): engine "
+                f"{sv['engine']['tokens_per_s']} tok/s vs plain generate {sv['plain_generate']['tokens_per_s']} "
+                f"tok/s (x{sv['speedup_vs_plain_generate']}; same text {sv['same_text']}/{sv['prompts']})"
+            )
         agg = ", ".join(f"{c['concurrency']}: {c['aggregate_tokens_per_s']}" for c in row["concurrent"])
         lines.append(
             f"          aggregate tok/s by concurrency {agg} (16 vs 1: x{row['aggregate_16_vs_single']})"
@@ -316,9 +333,12 @@ def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(prog="python -m bot.llm.bench", description=__doc__.splitlines()[0])
     p.add_argument("--tokens", type=int, default=64)
     p.add_argument("--dtypes", default="float32,bfloat16,int8")
+    p.add_argument(
+        "--served", type=int, default=SERVED_QUESTIONS, help="serving prompts in the served set (0 = skip it)"
+    )
     p.add_argument("--json", action="store_true")
     args = p.parse_args(argv)
-    r = run(args.tokens, tuple(d for d in args.dtypes.split(",") if d))
+    r = run(args.tokens, tuple(d for d in args.dtypes.split(",") if d), served_questions=args.served)
     print(json.dumps(r, indent=2) if args.json else summary(r))
     return 0
 

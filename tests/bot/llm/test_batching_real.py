@@ -201,3 +201,19 @@ def test_the_system_prompt_prefix_is_reused_and_the_text_is_unchanged(backend: T
     assert (cached.prefixes.misses, cached.prefixes.hits) == (1, 1)
     assert replies(cached, together=True) == expected
     assert cached.prefixes.hits == 2 and max(cached.batch_sizes) == 2  # one shared prefill for both rows
+
+
+def test_a_closed_engine_stops_its_worker_and_refuses_new_requests(backend: TransformersBackend) -> None:
+    """close() ends the worker thread (the bench closes its engines before the process exits); a request
+    sent afterwards gets a BackendError at once instead of waiting for a worker that is gone."""
+    from bot.llm import BackendError
+    from bot.llm.batching import BatchingEngine
+
+    engine = BatchingEngine(backend.model, backend.tokenizer)
+    prompt = backend.encode(_req(PROMPTS[2]).messages)["input_ids"][0].tolist()
+    text = "".join(engine.submit(_req(PROMPTS[2]), prompt, GenerationStats()))
+    assert text == generate(backend, _req(PROMPTS[2]))
+    engine.close()
+    assert not engine._worker.is_alive()
+    with pytest.raises(BackendError, match="closed"):
+        list(engine.submit(_req(PROMPTS[2]), prompt, GenerationStats()))

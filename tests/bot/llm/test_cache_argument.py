@@ -7,7 +7,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from bot.llm.batching import cache_argument, returned_cache
+from bot.llm.cache_compat import cache_argument, returned_cache
 
 
 class NewModel:
