@@ -93,7 +93,7 @@ class DataConfig:
     # labelled sentence is not shown are skipped); without them every target is its passage's first line.
     # `unlabelled_answers` keeps a sample of that many unlabelled questions (0 = all): their first-line target
     # is not the answer about a quarter of the time (72% of the labelled answers are the first line).
-    # Tried 2026-11-25 with 700 (714 labelled rows, 192 of them answered by line 2 or 3): the retrained adapter
+    # Tried 2026-11-24 with 700 (714 labelled rows, 192 of them answered by line 2 or 3): the retrained adapter
     # (same recipe, 1,720 s) scored `python -m finetune eval --max-unanswerable 40` gold 0.309 against 0.383
     # for the committed one in the same run, and declined more answerable questions (0.124 vs 0.074): not
     # adopted, so both are off by default.
