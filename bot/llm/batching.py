@@ -98,6 +98,8 @@ class BatchingEngine:
         self.batch_sizes: list[int] = []  # size of each prefill group (the first of a run, then each join)
         self.joined = 0  # requests that joined a batch already decoding
         self.cancelled = 0  # requests whose caller stopped reading before the end (their rows are dropped)
+        self.closed = False  # close() was called: submit() refuses new requests
+        self._closing = threading.Lock()  # submit() and close() do not interleave
         self._worker = threading.Thread(target=self._loop, name="batching-engine", daemon=True)
         self._worker.start()
 
@@ -108,15 +110,16 @@ class BatchingEngine:
         other requests (the system prompt), so their keys and values may come from the prefix cache."""
         import torch
 
-        if not self._worker.is_alive():
-            raise BackendError("the generation engine was closed")
         job = _Job(request, prompt_ids, stats, scanner=StopScanner(request.stop), prefix=prefix)
         if request.copy_bias > 0:
             job.followers = prompt_followers(prompt_ids)
         if request.temperature > 0:
             job.generator = torch.Generator().manual_seed(request.seed if request.seed is not None else 0)
         stats.prompt_tokens = len(prompt_ids)
-        self.queue.put(job)
+        with self._closing:  # never queued behind close()'s stop, where no worker would take it
+            if self.closed:
+                raise BackendError("the generation engine was closed")
+            self.queue.put(job)
         try:
             while True:
                 item = job.out.get()
@@ -132,18 +135,13 @@ class BatchingEngine:
                 self.cancelled += 1
 
     def close(self, timeout: float = 10.0) -> None:
-        """Stop the worker once the batch it is decoding ends (requests still queued behind the stop are never
-        served) and wait for it: a process that exits with the worker idle in a torch call can abort."""
-        self.queue.put(None)
+        """Refuse new requests, let the worker finish what was submitted before, and wait up to `timeout` s
+        for it to stop (a process that exits with the worker inside a torch call can abort). Requests sent
+        after close() get a BackendError at once."""
+        with self._closing:
+            self.closed = True
+            self.queue.put(None)
         self._worker.join(timeout)
-        while True:  # anything still queued gets an error instead of a caller waiting for ever
-            try:
-                job = self.queue.get_nowait()
-            except queue.Empty:
-                return
-            if job is not None and not job.finished:
-                job.out.put(BackendError("the generation engine was closed"))
-                job.out.put(_DONE)
 
     def _loop(self) -> None:
         while True:

@@ -16,8 +16,8 @@ whole reply and after the first token (prefill left out); aggregate tokens/s at 
 conversations (open prompt, each to the end of its reply or --tokens); and (first dtype) staggered
 arrivals, 16 requests 0.5 s apart, served with continuous batching vs batch-at-a-time
 (`join_running=False`) in the same run; and the served set (bot/llm/bench_served.py): engine vs plain
-generate over 12 prompts the assistant really sends, back to back per prompt. Prints a summary and, with --json, the raw figures. Measures;
-asserts nothing.
+generate over 12 prompts the assistant really sends, back to back per prompt. Prints a summary and, with
+--json, the raw figures. Measures; asserts nothing.
 """
 
 from __future__ import annotations

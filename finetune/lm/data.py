@@ -196,15 +196,16 @@ class Builder:
             return None
         shown = self.retrieve(q["question"], qvec)
         present = [k for k, p in enumerate(shown) if (p.doc_id, p.section) == (q["doc"], q["section"])]
-        if "sentence" in q:
+        labelled = "sentence" in q
+        if labelled:
             candidates = [(i, found, 1.0) for i in gold_ids if (found := self.labelled_sentence(i, q))]
             if not candidates:
                 return None
+            # the labelled sentence's chunk must be the one shown
+            present = [k for k in present if any(self.chunks[c[0]].text == shown[k].text for c in candidates)]
         else:
             candidates = [(i, *self.best_sentences(i, q["question"])) for i in gold_ids]
         gold_i, picked, _ = max(candidates, key=lambda t: t[2])
-        if "sentence" in q:  # the labelled sentence's chunk must be the one shown
-            present = [k for k in present if any(self.chunks[c[0]].text == shown[k].text for c in candidates)]
         if present:
             pos = present[0]
             # answer from the retrieved gold chunk if it is one of the section's chunks
@@ -223,7 +224,7 @@ class Builder:
             pos = order.index(pos)
         reply = cite(picked, pos + 1)
         self.shown_for[q["id"]] = shown
-        return self.row(q["question"], shown, reply, "answer_labelled" if "sentence" in q else "answer", q)
+        return self.row(q["question"], shown, reply, "answer_labelled" if labelled else "answer", q)
 
     def row(self, question: str, shown: list[Shown], reply: str, kind: str, q: dict, history=()) -> dict:
         focused = focus_passages(question, shown, self.encode, self.cfg.focus)
@@ -234,7 +235,7 @@ class Builder:
         return {"messages": messages, "meta": meta}
 
 
-def load_train_questions(held: set[str], labelled: bool = True) -> tuple[list[dict], list[dict], list[dict]]:
+def load_train_questions(held: set[str], labelled: bool = False) -> tuple[list[dict], list[dict], list[dict]]:
     """(answerable questions on training docs, unanswerable questions, questions on held-out docs). With
     `labelled`, the answerable ones include the sentence-labelled questions of sentence_train_*.jsonl."""
     pool = read_jsonl(sorted(EVAL_DIR.glob("retrieval_train*.jsonl")))
@@ -362,7 +363,7 @@ def build(kb, cfg: DataConfig) -> dict:
         "valid_rows": len(valid),
         "kinds": kinds,
         "skipped_questions": len(skipped),
-        "skipped_labelled_questions": sum(q["id"] in set(skipped) and "sentence" in q for q in answerable),
+        "skipped_labelled_questions": len(set(skipped) & {q["id"] for q in answerable if "sentence" in q}),
         "dont_know_rows_dropped_over_share": dropped_dont_know,
         "held_out_docs": sorted(held),
         "heldout_questions": {

@@ -143,7 +143,7 @@ def test_unlabelled_questions_are_sampled_and_labelled_ones_all_kept() -> None:
     one, and the file order; 0 keeps all. Neither kind comes from a held-out document."""
     held = set(HELD_OUT_DOCS)
     plain, _, _ = load_train_questions(held, labelled=False)
-    both, _, _ = load_train_questions(held)
+    both, _, _ = load_train_questions(held, labelled=True)
     n_labelled = len(both) - len(plain)
     assert plain and n_labelled > 0 and all(q["doc"] not in held for q in both)
     kept = sample_unlabelled(both, 100, seed=2)
