@@ -17,9 +17,11 @@ def build_assistant(cfg: BotConfig | None = None, *, progress: bool = False, war
     from .storage import Store
 
     cfg = cfg or BotConfig.from_env()
+    backend = load_backend()
+    if hasattr(backend, "confine_threads"):  # the local model on CPU: before anything else runs torch
+        backend.confine_threads()
     kb = KnowledgeBase.open(KnowledgeConfig.from_env(), build_if_missing=True, progress=progress)
     classifiers = TurnClassifiers.load(kb.embedder)
-    backend = load_backend()
     if warm:
         backend.warm_up()
     store = Store(cfg.db_url or None) if cfg.record else None

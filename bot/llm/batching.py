@@ -15,12 +15,11 @@ never helps a row repeat three tokens it has already written. When one greedy ro
 engine drafts its next tokens by prompt lookup (`speculate`: what followed the latest earlier occurrence of
 its last three or two tokens, usually a passage it is quoting) and checks the draft in one forward pass,
 keeping the model's own choice at every position: the same text in fewer passes (up to floating-point
-rounding: a many-token pass can round a near-tie differently from a one-token pass; the tests, and the
-dialogue suite, see identical text). On 20 questions of knowledge/eval/questions.jsonl with their focused
-passages: 781 tokens in 139 passes (5.6 per pass), 43% of drafted tokens accepted. A request may declare how
-many of its prompt's first tokens are a shared prefix (the system prompt): their keys and values are computed
-once, kept (bot/llm/prefix_cache.py), and a prefill whose rows all share that prefix runs the model over the
-rest of each prompt only. Errors reach every caller in the failed batch; the worker keeps serving.
+rounding of near-ties; the tests and the dialogue suite see identical text). A request may declare how many
+of its prompt's first tokens are a shared prefix (the system prompt): their keys and values are computed
+once and kept (bot/llm/prefix_cache.py), so a prefill whose rows all share it reads the rest of each prompt
+only. Errors reach every caller in the failed batch; the worker keeps serving. With `threads` > 0 the worker
+alone runs torch on that many threads (bot/llm/torch_threads.py); `call(fn)` runs fn on it between batches.
 """
 
 from __future__ import annotations
@@ -33,9 +32,10 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from .base import BackendError, GenerationRequest, GenerationStats, StopScanner
-from .cache_compat import cache_argument, returned_cache
+from .cache_compat import cache_argument, merge_groups, returned_cache
 from .prefix_cache import PrefixCache, PrefixKV, batch_cache, shared_prefix
 from .prompt_lookup import lookup_draft, prompt_followers
+from .torch_threads import WorkerCall, own_threads
 
 _DONE = object()
 
@@ -67,6 +67,7 @@ class BatchingEngine:
         join_running: bool = True,
         speculate: int = 0,
         prefix_cache: int = 4,
+        threads: int = 0,
     ) -> None:
         """`join_running=False` restores batch-at-a-time serving (requests that arrive while a batch decodes
         wait for it to end); the benchmark uses it as the baseline for continuous batching. `speculate` > 0
@@ -83,7 +84,7 @@ class BatchingEngine:
         self.tokenizer = tokenizer
         self.max_batch = max_batch
         self.max_wait_s = max_wait_ms / 1000
-        self.queue: queue.Queue[_Job | None] = queue.Queue()  # None: close()
+        self.queue: queue.Queue[_Job | WorkerCall | None] = queue.Queue()  # None: close()
         self.eos_ids = {
             i
             for i in (tokenizer.eos_token_id, tokenizer.convert_tokens_to_ids("<|im_end|>"))
@@ -100,8 +101,21 @@ class BatchingEngine:
         self.cancelled = 0  # requests whose caller stopped reading before the end (their rows are dropped)
         self.closed = False  # close() was called: submit() refuses new requests
         self._closing = threading.Lock()  # submit() and close() do not interleave
+        self.threads = threads  # torch threads of the worker (0: leave torch's setting)
+        self._deferred: list[WorkerCall] = []  # calls met while gathering a batch, run after it
+        self._started = threading.Event()
         self._worker = threading.Thread(target=self._loop, name="batching-engine", daemon=True)
         self._worker.start()
+        self._started.wait()
+
+    def call(self, fn: Any) -> Any:
+        """`fn()` run on the worker between batches (the benchmark's baseline runs where the engine runs)."""
+        job = WorkerCall(fn)
+        with self._closing:
+            if self.closed:
+                raise BackendError("the generation engine was closed")
+            self.queue.put(job)
+        return job.result()
 
     def submit(
         self, request: GenerationRequest, prompt_ids: list[int], stats: GenerationStats, prefix: int = 0
@@ -144,10 +158,16 @@ class BatchingEngine:
         self._worker.join(timeout)
 
     def _loop(self) -> None:
+        if self.threads:
+            own_threads(self.threads)
+        self._started.set()
         while True:
             first = self.queue.get()
             if first is None:  # close()
                 return
+            if isinstance(first, WorkerCall):
+                first.run()
+                continue
             jobs = [first]
             if jobs[0].finished:  # cancelled while waiting
                 continue
@@ -160,7 +180,9 @@ class BatchingEngine:
                 if job is None:  # close(): serve what was gathered, then stop
                     self.queue.put(None)
                     break
-                if not job.finished:
+                if isinstance(job, WorkerCall):
+                    self._deferred.append(job)
+                elif not job.finished:
                     jobs.append(job)
             try:
                 self._run(jobs)
@@ -169,6 +191,8 @@ class BatchingEngine:
                     if not job.finished:
                         job.out.put(exc)
                         job.out.put(_DONE)
+            while self._deferred:
+                self._deferred.pop(0).run()
 
     def _take_waiting(self, room: int) -> list[_Job]:
         jobs: list[_Job] = []
@@ -180,7 +204,9 @@ class BatchingEngine:
             if job is None:  # close(): leave the stop for the loop, join nothing more
                 self.queue.put(None)
                 break
-            if not job.finished:
+            if isinstance(job, WorkerCall):
+                self._deferred.append(job)
+            elif not job.finished:
                 jobs.append(job)
         return jobs
 
@@ -240,25 +266,6 @@ class BatchingEngine:
         )
         return out.logits.float(), returned_cache(out)
 
-    @staticmethod
-    def _merge(a: tuple, b: tuple) -> tuple:
-        """Two running groups as one batch: caches and masks left-padded to the same length, then stacked."""
-        import torch
-        import torch.nn.functional as F
-
-        (c1, m1, p1, n1), (c2, m2, p2, n2) = a, b
-        length = max(m1.shape[1], m2.shape[1])
-
-        def pad(t, n: int):  # (batch, heads, seq, dim): add n masked slots on the left of seq
-            return F.pad(t, (0, 0, n, 0)) if n else t
-
-        d1, d2 = length - m1.shape[1], length - m2.shape[1]
-        for l1, l2 in zip(c1.layers, c2.layers, strict=True):
-            l1.keys = torch.cat([pad(l1.keys, d1), pad(l2.keys, d2)])
-            l1.values = torch.cat([pad(l1.values, d1), pad(l2.values, d2)])
-        mask = torch.cat([F.pad(m1, (d1, 0)), F.pad(m2, (d2, 0))])
-        return c1, mask, torch.cat([p1, p2]), torch.cat([n1, n2])
-
     def _run(self, jobs: list[_Job]) -> None:
         """Continuous batching: rows leave the batch when they finish and waiting requests join it at the
         next decode step (their prompts prefilled as a group, then merged), so a new conversation does not
@@ -285,7 +292,7 @@ class BatchingEngine:
                     self.joined += len(new) if active else 0
                     group = self._prefill(new)
                     if active:
-                        cache, mask, last, nxt = self._merge((cache, mask, last, nxt), group)
+                        cache, mask, last, nxt = merge_groups((cache, mask, last, nxt), group)
                     else:
                         cache, mask, last, nxt = group
                     active += new

@@ -218,15 +218,17 @@ def run(
     gap_s: float = 0.5,
     served_questions: int = SERVED_QUESTIONS,
 ) -> dict[str, Any]:
-    import torch
 
     from .config import LLMConfig
     from .local import TransformersBackend
+    from .skinny_matmul import skinny_layers, stock_linear
+    from .torch_threads import confine
 
+    threads = confine()  # before the served set's retrieval runs torch: only the engine's worker holds a team
     served_set = served_prompts(served_questions) if served_questions > 0 else []
     bandwidth = read_bandwidth_gbs()
     report: dict[str, Any] = {
-        "threads": torch.get_num_threads(),
+        "threads": threads,
         "read_bandwidth_gbs": bandwidth,
         "new_tokens": n_tokens,
         "dtypes": {},
@@ -251,11 +253,26 @@ def run(
             "draft_acceptance",
         ):
             row[key] = {}  # one entry per prompt
+        skinny = bool(skinny_layers(backend.model))
+        if skinny:
+            row["plain_generate_skinny_matmul"] = {}
+            row["single_stream_stock_linear"] = {}
         for name, messages in prompts().items():
-            row["plain_generate"][name] = plain_generate(backend.model, backend.tokenizer, n_tokens, messages)
-            row["generate_prompt_lookup"][name] = plain_generate(
-                backend.model, backend.tokenizer, n_tokens, messages, lookup=backend.cfg.speculate or 16
-            )
+            with stock_linear(backend.model):  # the baselines run on torch's own kernels
+                row["plain_generate"][name] = plain_generate(
+                    backend.model, backend.tokenizer, n_tokens, messages
+                )
+                row["generate_prompt_lookup"][name] = plain_generate(
+                    backend.model, backend.tokenizer, n_tokens, messages, lookup=backend.cfg.speculate or 16
+                )
+                if skinny:  # the engine alone, without the few-rows matmul
+                    row["single_stream_stock_linear"][name] = backend_stream(
+                        backend, n_tokens, messages=messages
+                    )
+            if skinny:  # the few-rows matmul alone, under plain generate
+                row["plain_generate_skinny_matmul"][name] = plain_generate(
+                    backend.model, backend.tokenizer, n_tokens, messages
+                )
             engine = backend.engine
             drafted, accepted = engine.drafted, engine.accepted
             single = row["single_stream"][name] = backend_stream(backend, n_tokens, messages=messages)
@@ -275,6 +292,11 @@ def run(
         row["concurrent"] = [backend_stream(backend, n_tokens, c) for c in (1, 4, 16)]
         single = row["concurrent"][0]["aggregate_tokens_per_s"]
         row["aggregate_16_vs_single"] = round(row["concurrent"][-1]["aggregate_tokens_per_s"] / single, 2)
+        if skinny:  # the few-rows matmul speeds one stream more than 16 (16 rows take torch's kernel)
+            with stock_linear(backend.model):
+                row["concurrent_stock_linear"] = [backend_stream(backend, n_tokens, c) for c in (1, 16)]
+            one, many = (c["aggregate_tokens_per_s"] for c in row["concurrent_stock_linear"])
+            row["aggregate_16_vs_single_stock_linear"] = round(many / one, 2)
         if dtype == dtypes[0]:
             report["staggered"] = {"dtype": dtype, **staggered(backend, n_tokens, requests, gap_s)}
         report["dtypes"][dtype] = row
@@ -301,6 +323,12 @@ def summary(r: dict[str, Any]) -> str:
                 f"{row['share_of_bandwidth_bound'][name]:.0%} of bound; drafts accepted "
                 f"{row['draft_acceptance'][name]:.0%}), TTFT {s['ttft_s_median']} s vs {p['ttft_s']} s"
             )
+            if "plain_generate_skinny_matmul" in row:
+                lines.append(
+                    f"                    few-rows matmul alone: plain generate "
+                    f"{row['plain_generate_skinny_matmul'][name]['tokens_per_s']} tok/s; engine alone (torch's "
+                    f"linear): {row['single_stream_stock_linear'][name]['per_stream_tokens_per_s']} tok/s"
+                )
             n = row["single_stream_no_prefix_cache"][name]
             lines.append(
                 f"                    after the first token {s['decode_tokens_per_s']} vs {p['decode_tokens_per_s']} "
@@ -318,6 +346,13 @@ def summary(r: dict[str, Any]) -> str:
         lines.append(
             f"          aggregate tok/s by concurrency {agg} (16 vs 1: x{row['aggregate_16_vs_single']})"
         )
+        if "concurrent_stock_linear" in row:
+            agg = ", ".join(
+                f"{c['concurrency']}: {c['aggregate_tokens_per_s']}" for c in row["concurrent_stock_linear"]
+            )
+            lines.append(
+                f"          with torch's linear: {agg} (16 vs 1: x{row['aggregate_16_vs_single_stock_linear']})"
+            )
     if "staggered" in r:
         st = r["staggered"]
         c, b = st["continuous"], st["batch_at_a_time"]

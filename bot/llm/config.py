@@ -46,7 +46,7 @@ class LLMConfig:
     dtype: str = _f("auto", "auto (bfloat16 on CUDA, float32 on CPU), float32, bfloat16 or int8 (CPU only).")
     max_batch: int = _f(16, "Most conversations decoded together in one batch by the local backend.")
     speculate: int = _f(
-        16,
+        5,
         "Tokens the local backend drafts by prompt lookup when one conversation decodes alone, checked in one "
         "forward pass (same greedy text, fewer passes); 0 = off.",
     )
@@ -54,6 +54,11 @@ class LLMConfig:
         4,
         "System prompts whose keys and values the local backend keeps and reuses, so a turn's prefill runs over "
         "the rest of its prompt only (same text, earlier first token); 0 = off.",
+    )
+    skinny_matmul: bool = _f(
+        True,
+        "On CPU in float32, linear layers given 1 to 8 rows (decoding, draft checks) compute W @ x.T, which reads "
+        "the weights about twice as fast there as torch's x @ W.T (bot/llm/skinny_matmul.py); same text.",
     )
     base_url: str = _f("", "OpenAI-compatible server, e.g. http://localhost:8000/v1 (vLLM, TGI, llama.cpp).")
     api_key: str = _f("", "Bearer token for the server, if it needs one.")
@@ -64,6 +69,12 @@ class LLMConfig:
     timeout_s: float = _f(30.0, "Seconds to wait for the server to send the next bytes.")
     retries: int = _f(2, "Retries on connection errors, 429 and 5xx before giving up.")
     threads: int = _f(0, "CPU threads for torch; 0 = torch's default.")
+    confine_threads: bool = _f(
+        True,
+        "On CPU, only the local backend's decoding thread runs torch on `threads` cores; the other threads of "
+        "the process run torch on one (OpenMP slows every forward pass once several threads each hold a team "
+        "of cores: bot/llm/torch_threads.py).",
+    )
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "cache_dir", Path(self.cache_dir))

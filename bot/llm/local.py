@@ -48,6 +48,17 @@ class TransformersBackend:
         self.adapter: Path | None = None
         self._system_tokens: dict[str, list[int]] = {}  # system prompt -> its tokens rendered alone
 
+    def confine_threads(self) -> None:
+        """On CPU, before the process first runs torch elsewhere (building the knowledge base, embedding):
+        keep torch to one thread outside the engine's worker (bot/llm/torch_threads.py)."""
+        import torch
+
+        if not self.cfg.confine_threads or (torch.cuda.is_available() and self.cfg.device != "cpu"):
+            return
+        from .torch_threads import confine
+
+        confine(self.cfg.threads)
+
     def warm_up(self) -> TransformersBackend:
         with self._load_lock:
             if self.model is not None:
@@ -55,11 +66,16 @@ class TransformersBackend:
             import torch
             from transformers import AutoModelForCausalLM, AutoTokenizer
 
-            if self.cfg.threads:
-                torch.set_num_threads(self.cfg.threads)
             cuda = torch.cuda.is_available() and self.cfg.device in {"auto", "cuda"}
             if self.cfg.device == "cuda" and not cuda:
                 raise BackendError("device=cuda requested but no CUDA device is available")
+            engine_threads = 0
+            if self.cfg.confine_threads and not cuda:
+                from .torch_threads import confine
+
+                engine_threads = confine(self.cfg.threads)  # this thread and later ones: one torch thread
+            elif self.cfg.threads:
+                torch.set_num_threads(self.cfg.threads)
             dtype = {"float32": torch.float32, "bfloat16": torch.bfloat16}.get(
                 self.cfg.dtype, torch.bfloat16 if cuda else torch.float32
             )
@@ -80,6 +96,10 @@ class TransformersBackend:
                 from torch.ao.quantization import quantize_dynamic
 
                 model = quantize_dynamic(model, {torch.nn.Linear}, dtype=torch.qint8)
+            elif self.cfg.skinny_matmul and not cuda:
+                from .skinny_matmul import use_skinny_matmul
+
+                use_skinny_matmul(model)  # float32 layers only; a no-op in bfloat16
             self.model = model
             self.engine = BatchingEngine(
                 model,
@@ -87,7 +107,10 @@ class TransformersBackend:
                 max_batch=self.cfg.max_batch,
                 speculate=self.cfg.speculate,
                 prefix_cache=self.cfg.prefix_cache,
+                threads=engine_threads,
             )
+            if engine_threads:  # the worker took its threads; threads started from now on get one
+                confine(engine_threads)
         return self
 
     @property

@@ -217,3 +217,23 @@ def test_a_closed_engine_stops_its_worker_and_refuses_new_requests(backend: Tran
     assert not engine._worker.is_alive()
     with pytest.raises(BackendError, match="closed"):
         list(engine.submit(_req(PROMPTS[2]), prompt, GenerationStats()))
+
+
+def test_the_few_rows_matmul_keeps_the_text_and_the_worker_keeps_its_threads(
+    backend: TransformersBackend,
+) -> None:
+    """The float32 CPU model's linear layers take the few-rows matmul (bot/llm/skinny_matmul.py) and write
+    the same greedy text as with torch's kernel; the worker runs calls between batches on its own thread,
+    with the threads confine() left it (bot/llm/torch_threads.py), while this thread has one."""
+    import torch
+
+    from bot.llm.skinny_matmul import skinny_layers, stock_linear
+
+    assert len(skinny_layers(backend.model)) > 200  # 7 per decoder layer and the LM head
+    text = generate(backend, _req(PROMPTS[3]))
+    with stock_linear(backend.model):
+        assert generate(backend, _req(PROMPTS[3])) == text
+    engine = backend.engine
+    assert engine.call(lambda: threading.current_thread().name) == "batching-engine"
+    assert engine.call(torch.get_num_threads) == engine.threads >= 1
+    assert torch.get_num_threads() == 1
