@@ -171,19 +171,7 @@ class BatchingEngine:
             jobs = [first]
             if jobs[0].finished:  # cancelled while waiting
                 continue
-            deadline = time.perf_counter() + self.max_wait_s
-            while len(jobs) < self.max_batch:
-                try:
-                    job = self.queue.get(timeout=max(0.0, deadline - time.perf_counter()))
-                except queue.Empty:
-                    break
-                if job is None:  # close(): serve what was gathered, then stop
-                    self.queue.put(None)
-                    break
-                if isinstance(job, WorkerCall):
-                    self._deferred.append(job)
-                elif not job.finished:
-                    jobs.append(job)
+            jobs += self._take_waiting(self.max_batch - 1, deadline=time.perf_counter() + self.max_wait_s)
             try:
                 self._run(jobs)
             except BaseException as exc:  # report to every caller, keep the worker alive
@@ -194,14 +182,19 @@ class BatchingEngine:
             while self._deferred:
                 self._deferred.pop(0).run()
 
-    def _take_waiting(self, room: int) -> list[_Job]:
+    def _take_waiting(self, room: int, deadline: float | None = None) -> list[_Job]:
+        """Up to `room` waiting requests: those queued now, or with a `deadline` those that arrive before it.
+        Calls met on the way run after the batch; close()'s stop is left in the queue for the loop."""
         jobs: list[_Job] = []
         while len(jobs) < room:
             try:
-                job = self.queue.get_nowait()
+                if deadline is None:
+                    job = self.queue.get_nowait()
+                else:
+                    job = self.queue.get(timeout=max(0.0, deadline - time.perf_counter()))
             except queue.Empty:
                 break
-            if job is None:  # close(): leave the stop for the loop, join nothing more
+            if job is None:  # close(): serve what was gathered, then stop
                 self.queue.put(None)
                 break
             if isinstance(job, WorkerCall):

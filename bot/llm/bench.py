@@ -27,11 +27,12 @@ import json
 import statistics
 import threading
 import time
+from functools import partial
 from typing import Any
 
 import numpy as np
 
-from .bench_served import SERVED_QUESTIONS, served, served_prompts
+from .bench_served import SERVED_QUESTIONS, on_engine_thread, served, served_prompts
 
 PROMPT = [{"role": "user", "content": "Write a short paragraph about savings accounts and interest rates."}]
 GROUNDED_QUESTION = "How much is the monthly fee on Everyday Checking, and how do I avoid it?"
@@ -257,22 +258,17 @@ def run(
         if skinny:
             row["plain_generate_skinny_matmul"] = {}
             row["single_stream_stock_linear"] = {}
+        model, tok, lookup = backend.model, backend.tokenizer, backend.cfg.speculate or 16
         for name, messages in prompts().items():
-            with stock_linear(backend.model):  # the baselines run on torch's own kernels
-                row["plain_generate"][name] = plain_generate(
-                    backend.model, backend.tokenizer, n_tokens, messages
-                )
-                row["generate_prompt_lookup"][name] = plain_generate(
-                    backend.model, backend.tokenizer, n_tokens, messages, lookup=backend.cfg.speculate or 16
-                )
-                if skinny:  # the engine alone, without the few-rows matmul
+            plain = partial(plain_generate, model, tok, n_tokens, messages)
+            row["plain_generate"][name] = on_engine_thread(backend, plain)
+            row["generate_prompt_lookup"][name] = on_engine_thread(backend, partial(plain, lookup=lookup))
+            if skinny:  # the few-rows matmul alone under plain generate, and the engine alone without it
+                row["plain_generate_skinny_matmul"][name] = on_engine_thread(backend, plain, stock=False)
+                with stock_linear(model):
                     row["single_stream_stock_linear"][name] = backend_stream(
                         backend, n_tokens, messages=messages
                     )
-            if skinny:  # the few-rows matmul alone, under plain generate
-                row["plain_generate_skinny_matmul"][name] = plain_generate(
-                    backend.model, backend.tokenizer, n_tokens, messages
-                )
             engine = backend.engine
             drafted, accepted = engine.drafted, engine.accepted
             single = row["single_stream"][name] = backend_stream(backend, n_tokens, messages=messages)

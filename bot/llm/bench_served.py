@@ -41,12 +41,25 @@ def served_prompts(n: int = SERVED_QUESTIONS) -> list[list[dict[str, str]]]:
     return out
 
 
+def on_engine_thread(backend: Any, fn: Any, stock: bool = True) -> Any:
+    """`fn()` run on the engine's worker thread, where the engine runs (bot/llm/torch_threads.py): the
+    benchmark's baselines see the same threads as the engine; `stock` = on torch's own linear kernels."""
+    from .skinny_matmul import stock_linear
+
+    def go() -> Any:
+        if not stock:
+            return fn()
+        with stock_linear(backend.model):
+            return fn()
+
+    return backend.engine.call(go)
+
+
 def served(backend: Any, prompts: list[list[dict[str, str]]], n_tokens: int) -> dict[str, Any]:
     """Plain `model.generate` and the engine on each prompt in turn, greedy, at most `n_tokens` each."""
     import torch
 
     from .base import GenerationRequest, GenerationStats
-    from .skinny_matmul import stock_linear
 
     model, tok = backend.model, backend.tokenizer
     plain_s = engine_s = 0.0
@@ -56,13 +69,13 @@ def served(backend: Any, prompts: list[list[dict[str, str]]], n_tokens: int) -> 
             messages, add_generation_prompt=True, return_tensors="pt", return_dict=True
         )
 
-        def plain(enc=enc):  # on the engine's worker, with torch's own kernels
-            with torch.inference_mode(), stock_linear(model):
+        def plain(enc=enc):
+            with torch.inference_mode():
                 t = time.perf_counter()
                 out = model.generate(**enc, max_new_tokens=n_tokens, do_sample=False)
                 return out, time.perf_counter() - t
 
-        out, seconds = backend.engine.call(plain)
+        out, seconds = on_engine_thread(backend, plain)
         plain_s += seconds
         new = out[0, enc["input_ids"].shape[1] :]
         plain_tokens += int(new.shape[0])

@@ -19,21 +19,11 @@ threads to cores and does nothing on CUDA.
 
 from __future__ import annotations
 
-import os
 import queue
 from collections.abc import Callable
 from typing import Any
 
 import torch
-
-
-def cores() -> int:
-    """CPU cores this process may run on."""
-    try:
-        return len(os.sched_getaffinity(0))
-    except AttributeError:  # not Linux
-        return os.cpu_count() or 1
-
 
 _engine_threads = 0  # what the engine's worker takes: set by the first confine()
 
