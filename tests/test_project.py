@@ -81,7 +81,7 @@ def test_package_boundaries() -> None:
     }
     assert heavy <= {
         "bot/llm/batching.py", "bot/llm/bench.py", "bot/llm/bench_served.py", "bot/llm/cache_compat.py",
-        "bot/llm/local.py", "bot/llm/model_files.py", "bot/llm/prefix_cache.py", "bot/llm/skinny_matmul.py", "bot/llm/torch_threads.py",
+        "bot/llm/local.py", "bot/llm/model_files.py", "bot/llm/prefix_cache.py", "bot/llm/onednn_linear.py", "bot/llm/torch_threads.py",
         "finetune/lm/evaluate.py", "finetune/lm/sft.py", "knowledge/adapter_training.py", "knowledge/embeddings.py",
     }, heavy  # fmt: skip
     for path in (ROOT / "finetune").rglob("*.py"):  # finetune formats text with the serving prompts

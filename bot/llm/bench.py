@@ -222,7 +222,7 @@ def run(
 
     from .config import LLMConfig
     from .local import TransformersBackend
-    from .skinny_matmul import skinny_layers, stock_linear
+    from .onednn_linear import onednn_layers, stock_linear
     from .torch_threads import confine
 
     threads = confine()  # before the served set's retrieval runs torch: only the engine's worker holds a team
@@ -254,17 +254,17 @@ def run(
             "draft_acceptance",
         ):
             row[key] = {}  # one entry per prompt
-        skinny = bool(skinny_layers(backend.model))
-        if skinny:
-            row["plain_generate_skinny_matmul"] = {}
+        packed = bool(onednn_layers(backend.model))
+        if packed:
+            row["plain_generate_onednn_linear"] = {}
             row["single_stream_stock_linear"] = {}
         model, tok, lookup = backend.model, backend.tokenizer, backend.cfg.speculate or 16
         for name, messages in prompts().items():
             plain = partial(plain_generate, model, tok, n_tokens, messages)
             row["plain_generate"][name] = on_engine_thread(backend, plain)
             row["generate_prompt_lookup"][name] = on_engine_thread(backend, partial(plain, lookup=lookup))
-            if skinny:  # the few-rows matmul alone under plain generate, and the engine alone without it
-                row["plain_generate_skinny_matmul"][name] = on_engine_thread(backend, plain, stock=False)
+            if packed:  # oneDNN's linear alone under plain generate, and the engine alone without it
+                row["plain_generate_onednn_linear"][name] = on_engine_thread(backend, plain, stock=False)
                 with stock_linear(model):
                     row["single_stream_stock_linear"][name] = backend_stream(
                         backend, n_tokens, messages=messages
@@ -288,7 +288,7 @@ def run(
         row["concurrent"] = [backend_stream(backend, n_tokens, c) for c in (1, 4, 16)]
         single = row["concurrent"][0]["aggregate_tokens_per_s"]
         row["aggregate_16_vs_single"] = round(row["concurrent"][-1]["aggregate_tokens_per_s"] / single, 2)
-        if skinny:  # the few-rows matmul speeds one stream more than 16 (16 rows take torch's kernel)
+        if packed:  # the engine's scaling on torch's own kernels
             with stock_linear(backend.model):
                 row["concurrent_stock_linear"] = [backend_stream(backend, n_tokens, c) for c in (1, 16)]
             one, many = (c["aggregate_tokens_per_s"] for c in row["concurrent_stock_linear"])
@@ -319,10 +319,10 @@ def summary(r: dict[str, Any]) -> str:
                 f"{row['share_of_bandwidth_bound'][name]:.0%} of bound; drafts accepted "
                 f"{row['draft_acceptance'][name]:.0%}), TTFT {s['ttft_s_median']} s vs {p['ttft_s']} s"
             )
-            if "plain_generate_skinny_matmul" in row:
+            if "plain_generate_onednn_linear" in row:
                 lines.append(
-                    f"                    few-rows matmul alone: plain generate "
-                    f"{row['plain_generate_skinny_matmul'][name]['tokens_per_s']} tok/s; engine alone (torch's "
+                    f"                    oneDNN linear alone: plain generate "
+                    f"{row['plain_generate_onednn_linear'][name]['tokens_per_s']} tok/s; engine alone (torch's "
                     f"linear): {row['single_stream_stock_linear'][name]['per_stream_tokens_per_s']} tok/s"
                 )
             n = row["single_stream_no_prefix_cache"][name]

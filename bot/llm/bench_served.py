@@ -44,7 +44,7 @@ def served_prompts(n: int = SERVED_QUESTIONS) -> list[list[dict[str, str]]]:
 def on_engine_thread(backend: Any, fn: Any, stock: bool = True) -> Any:
     """`fn()` run on the engine's worker thread, where the engine runs (bot/llm/torch_threads.py): the
     benchmark's baselines see the same threads as the engine; `stock` = on torch's own linear kernels."""
-    from .skinny_matmul import stock_linear
+    from .onednn_linear import stock_linear
 
     def go() -> Any:
         if not stock:

@@ -96,10 +96,10 @@ class TransformersBackend:
                 from torch.ao.quantization import quantize_dynamic
 
                 model = quantize_dynamic(model, {torch.nn.Linear}, dtype=torch.qint8)
-            elif self.cfg.skinny_matmul and not cuda:
-                from .skinny_matmul import use_skinny_matmul
+            elif self.cfg.onednn_linear and not cuda:
+                from .onednn_linear import use_onednn_linear
 
-                use_skinny_matmul(model)  # float32 layers only; a no-op in bfloat16
+                use_onednn_linear(model)  # after the adapter merge: the packed weights are a snapshot
             self.model = model
             self.engine = BatchingEngine(
                 model,

@@ -219,17 +219,17 @@ def test_a_closed_engine_stops_its_worker_and_refuses_new_requests(backend: Tran
         list(engine.submit(_req(PROMPTS[2]), prompt, GenerationStats()))
 
 
-def test_the_few_rows_matmul_keeps_the_text_and_the_worker_keeps_its_threads(
+def test_onednn_linear_keeps_the_text_and_the_worker_keeps_its_threads(
     backend: TransformersBackend,
 ) -> None:
-    """The float32 CPU model's linear layers take the few-rows matmul (bot/llm/skinny_matmul.py) and write
-    the same greedy text as with torch's kernel; the worker runs calls between batches on its own thread,
+    """The float32 CPU model's linear layers run through oneDNN (bot/llm/onednn_linear.py) and write the
+    same greedy text as with torch's kernel; the worker runs calls between batches on its own thread,
     with the threads confine() left it (bot/llm/torch_threads.py), while this thread has one."""
     import torch
 
-    from bot.llm.skinny_matmul import skinny_layers, stock_linear
+    from bot.llm.onednn_linear import onednn_layers, stock_linear
 
-    assert len(skinny_layers(backend.model)) > 200  # 7 per decoder layer and the LM head
+    assert len(onednn_layers(backend.model)) > 200  # 7 per decoder layer and the LM head
     text = generate(backend, _req(PROMPTS[3]))
     with stock_linear(backend.model):
         assert generate(backend, _req(PROMPTS[3])) == text

@@ -1,5 +1,6 @@
-"""The few-rows matmul (bot/llm/skinny_matmul.py) and the torch thread placement (bot/llm/torch_threads.py),
-on small real tensors; the real model's text with and without the matmul is in test_batching_real.py."""
+"""The oneDNN linear layers (bot/llm/onednn_linear.py) and the torch thread placement
+(bot/llm/torch_threads.py), on small real tensors; the real model's text with and without oneDNN is in
+test_batching_real.py."""
 
 from __future__ import annotations
 
@@ -10,8 +11,10 @@ import textwrap
 import pytest
 import torch
 
-from bot.llm.skinny_matmul import MAX_ROWS, skinny_layers, stock_linear, use_skinny_matmul
+from bot.llm.onednn_linear import available, onednn_layers, stock_linear, use_onednn_linear
 from bot.llm.torch_threads import WorkerCall
+
+needs_onednn = pytest.mark.skipif(not available(), reason="this torch build has no oneDNN")
 
 
 def _model() -> torch.nn.Module:
@@ -19,26 +22,46 @@ def _model() -> torch.nn.Module:
     return torch.nn.Sequential(torch.nn.Linear(48, 96), torch.nn.ReLU(), torch.nn.Linear(96, 24, bias=False))
 
 
-@pytest.mark.parametrize("shape", [(1, 48), (1, 1, 48), (2, 3, 48), (MAX_ROWS, 48), (3, 7, 48), (0, 48)])
-def test_the_few_rows_forward_matches_torch_for_every_shape(shape: tuple[int, ...]) -> None:
-    model = _model()
-    x = torch.randn(*shape)
+def test_the_cpu_build_ci_installs_has_onednn() -> None:
+    """The pinned CPU wheel ships oneDNN; if a build loses it the layers silently keep torch's kernel,
+    which this test turns into a failure rather than a slower assistant."""
+    assert available()
+
+
+@needs_onednn
+@pytest.mark.parametrize("shape", [(1, 48), (1, 1, 48), (2, 3, 48), (8, 48), (16, 48), (3, 300, 48), (0, 48)])
+@pytest.mark.parametrize("dtype", [torch.float32, torch.bfloat16])
+def test_the_onednn_forward_matches_torch_for_every_shape(shape: tuple[int, ...], dtype: torch.dtype) -> None:
+    model = _model().to(dtype)
+    x = torch.randn(*shape).to(dtype)
     with torch.inference_mode():
         expected = model(x)
-        assert use_skinny_matmul(model) == 2
+        assert use_onednn_linear(model) == 2
         got = model(x)
-    assert got.shape == expected.shape
-    torch.testing.assert_close(got, expected, rtol=1e-5, atol=1e-5)
+    assert got.shape == expected.shape and got.dtype == dtype
+    tol = 1e-5 if dtype == torch.float32 else 2e-2
+    torch.testing.assert_close(got, expected, rtol=tol, atol=tol)
 
 
-def test_only_float32_cpu_layers_get_it_and_stock_linear_restores_them_for_a_while() -> None:
+@needs_onednn
+def test_only_float32_and_bfloat16_layers_get_it_and_stock_linear_restores_them_for_a_while() -> None:
     model = _model()
-    model[2].to(torch.bfloat16)
-    assert use_skinny_matmul(model) == 1  # the bfloat16 layer keeps torch's kernel
-    assert skinny_layers(model) == [model[0]]
+    model[2].to(torch.float64)
+    assert use_onednn_linear(model) == 1  # the float64 layer keeps torch's kernel
+    assert onednn_layers(model) == [model[0]]
     with stock_linear(model):
-        assert skinny_layers(model) == [] and "forward" not in model[0].__dict__
-    assert skinny_layers(model) == [model[0]]
+        assert onednn_layers(model) == [] and "forward" not in model[0].__dict__
+    assert onednn_layers(model) == [model[0]]
+
+
+@needs_onednn
+def test_training_takes_torch_linear_so_gradients_still_flow() -> None:
+    """The packed copy has no gradient: a forward that needs one takes F.linear and the weights learn."""
+    model = _model()
+    use_onednn_linear(model)
+    loss = model(torch.randn(4, 48)).sum()
+    loss.backward()
+    assert model[0].weight.grad is not None and float(model[0].weight.grad.abs().sum()) > 0
 
 
 def test_a_worker_call_returns_the_value_or_raises_the_error() -> None:
