@@ -94,8 +94,10 @@ class Assistant:
         )
         self.tools = {t.name: t for t in make_tools(self.classifiers)}
         # The sentence ranker's encoder (prompt focus and extract): the knowledge base's embedder, with the
-        # library's sentences remembered across turns.
-        self._encode = CachedEncoder(self.kb.embedder.encode)
+        # library's sentences remembered across turns, with their token vectors for the learned ranker.
+        self._encode = CachedEncoder(
+            self.kb.embedder.encode, encode_with_tokens=getattr(self.kb.embedder, "encode_with_tokens", None)
+        )
         self.memory: OrderedDict[str, deque] = OrderedDict()
         self.sentiments: dict[str, deque] = {}
         self.lock = threading.Lock()

@@ -94,12 +94,13 @@ def rank_sentences(
 ) -> list[Evidence]:
     """Every sentence of the passages (as the prompt shows them), best first. `query_view` moves the
     question's embedding before the comparison (the retrieval's query adapter, `KnowledgeBase.query_view`).
-    With a learned `ranker` (and an encoder) its score orders the sentences instead of the hand-weighted one;
+    With a learned `ranker` (and an encoder with token vectors) its score orders the sentences instead of the
+    hand-weighted one;
     `sections` are the passages' headings, which it reads. The prompt's focus never passes a ranker."""
     found = candidates(passages, sections)
     if not found:
         return []
-    if ranker is not None and encode is not None:
+    if ranker is not None and getattr(encode, "tokens", None) is not None:
         scores = ranker.score(candidate_features(question, found, encode, query_view))
         return sorted(
             (Evidence(c.sentence, c.passage, float(scores[i]), i) for i, c in enumerate(found)),
@@ -140,25 +141,66 @@ def candidates(passages: Sequence[str], sections: Sequence[str] = ()) -> list[Ca
 
 class CachedEncoder:
     """`encode` with a bounded memory of sentence embeddings: the library's sentences recur turn after turn,
-    so a turn only embeds its question and sentences it has not seen (oldest entries evicted first)."""
+    so a turn only embeds its question and sentences it has not seen (oldest entries evicted first).
 
-    def __init__(self, encode: Encoder, max_items: int = 20_000) -> None:
+    Given `encode_with_tokens` (knowledge's `TokenEmbedder.encode_with_tokens`), texts it has not seen go
+    through that instead, in one pass, and `tokens(texts)` also returns each text's token vectors (kept in
+    float16, at most `max_token_items` texts: about 20 KB per sentence), which the learned sentence ranker
+    reads (bot/sentence_ranker.py). Without it `tokens` is None."""
+
+    def __init__(
+        self,
+        encode: Encoder,
+        max_items: int = 20_000,
+        encode_with_tokens: Callable[[list[str]], tuple[np.ndarray, list[np.ndarray]]] | None = None,
+        max_token_items: int = 6_000,
+    ) -> None:
         self.encode, self.max_items = encode, max_items
+        self.with_tokens, self.max_token_items = encode_with_tokens, max_token_items
         self.memory: OrderedDict[str, np.ndarray] = OrderedDict()
+        self.token_memory: OrderedDict[str, np.ndarray] = OrderedDict()
         self.lock = threading.Lock()
+        if encode_with_tokens is None:
+            self.tokens = None  # type: ignore[assignment]
+
+    def _remember(self, memory: OrderedDict, key: str, value: np.ndarray, cap: int) -> None:
+        memory[key] = value
+        while len(memory) > cap:
+            memory.popitem(last=False)
+
+    def _fill(self, missing: list[str]) -> tuple[np.ndarray, list[np.ndarray] | None]:
+        if self.with_tokens is None:
+            return self.encode(missing), None
+        vecs, toks = self.with_tokens(missing)
+        with self.lock:
+            for t, v in zip(missing, toks, strict=True):
+                self._remember(self.token_memory, t, v.astype(np.float16), self.max_token_items)
+        return vecs, toks
 
     def __call__(self, texts: list[str]) -> np.ndarray:
         with self.lock:
             known = {t: self.memory[t] for t in texts if t in self.memory}
         missing = [t for t in dict.fromkeys(texts) if t not in known]
         if missing:
-            vecs = self.encode(missing)
+            vecs, _ = self._fill(missing)
             with self.lock:
                 for t, v in zip(missing, vecs, strict=True):
-                    known[t] = self.memory[t] = v
-                while len(self.memory) > self.max_items:
-                    self.memory.popitem(last=False)
+                    known[t] = v
+                    self._remember(self.memory, t, v, self.max_items)
         return np.stack([known[t] for t in texts])
+
+    def tokens(self, texts: list[str]) -> list[np.ndarray]:
+        """Each text's token vectors (float32, unit rows), from memory or one pass for the unseen."""
+        with self.lock:
+            known = {t: self.token_memory[t] for t in texts if t in self.token_memory}
+        missing = [t for t in dict.fromkeys(texts) if t not in known]
+        if missing:
+            vecs, toks = self._fill(missing)
+            with self.lock:
+                for t, v, k in zip(missing, vecs, toks or [], strict=True):
+                    known[t] = k
+                    self._remember(self.memory, t, v, self.max_items)
+        return [np.asarray(known[t], dtype=np.float32) for t in texts]
 
 
 @dataclass(frozen=True)

@@ -7,9 +7,13 @@ because the LM adapter was trained on it. Completion (`uncovered_top`, `missing_
 extract can use a better one: this module scores each sentence with a linear model over FEATURES, fitted as
 a softmax over each question's candidates (`python -m finetune sentence-ranker`), and orders by the score.
 
-The feature the hand-weighted score lacks is `cosine_section`: the question against the sentence read with
-its section heading ("Outgoing wires: The fee is $30."). A list item or table row often holds the figure
-asked for without naming what it is about; the heading says it.
+The features the hand-weighted score lacks are `cosine_section`, the question against the sentence read with
+its section heading ("Outgoing wires: The fee is $30."; a list item or table row often holds the figure
+asked for without naming what it is about, the heading says it), and the late-interaction `maxsim` family:
+each question token's best match among the sentence's token vectors (ColBERT's MaxSim, here on
+all-MiniLM-L6-v2's own token outputs), and the reverse. A pooled embedding blurs "the fee for an outgoing
+wire" and "the cut-off for an outgoing wire"; token matches keep "fee" apart. They need the encoder's
+token vectors (`encode.tokens`, bot/extractive.CachedEncoder given the embedder's `encode_with_tokens`).
 
 The weights are a small JSON file (bot/models/sentence_ranker.json). Pure NumPy at serving; nothing here
 trains, retrieves or decides what a reply says.
@@ -46,6 +50,10 @@ FEATURES = (
     "passage_rank",  # 0 for the best retrieved passage
     "position",  # order of the sentence within its passage (0 first, capped at 5)
     "log_length",  # log of the sentence's length in characters
+    "maxsim",  # mean over the question's tokens of their best cosine with a token of the sentence
+    "maxsim_section",  # ... with a token of "<section heading>: <sentence>"
+    "maxsim_back",  # mean over the sentence's tokens of their best cosine with a question token
+    "maxsim_back_section",  # ... over the tokens of "<section heading>: <sentence>"
 )
 Encoder = Callable[[list[str]], np.ndarray]
 QueryView = Callable[[np.ndarray], np.ndarray]
@@ -69,8 +77,15 @@ def candidate_features(
     fits."""
     if not candidates:
         return np.zeros((0, len(FEATURES)))
+    tokens = getattr(encode, "tokens", None)
+    if tokens is None:
+        raise ValueError("the learned sentence ranker needs an encoder with token vectors (CachedEncoder with "
+                         "encode_with_tokens)")  # fmt: skip
+    sections = [f"{c.section}: {c.sentence}" if c.section else c.sentence for c in candidates]
     vecs = encode([question, *(c.sentence for c in candidates)])
-    in_section = encode([f"{c.section}: {c.sentence}" if c.section else c.sentence for c in candidates])
+    in_section = encode(sections)
+    q_tok, *sent_tok = tokens([question, *(c.sentence for c in candidates)])
+    sec_tok = tokens(sections)
     q_raw = vecs[0]
     q_view = query_view(vecs[:1])[0] if query_view is not None else q_raw
     cos, cos_view, cos_section = vecs[1:] @ q_raw, vecs[1:] @ q_view, in_section @ q_view
@@ -98,9 +113,23 @@ def candidate_features(
                 c.passage - 1,
                 min(c.position, 5),
                 math.log(max(1, len(c.sentence))),
+                *late_interaction(q_tok, sent_tok[i], sec_tok[i]),
             ]
         )
     return np.asarray(rows, dtype=np.float64)
+
+
+def late_interaction(question: np.ndarray, sentence: np.ndarray, in_section: np.ndarray) -> list[float]:
+    """maxsim, maxsim_section, maxsim_back, maxsim_back_section for token vectors (unit rows)."""
+
+    def forward_back(q: np.ndarray, s: np.ndarray) -> tuple[float, float]:
+        if not len(q) or not len(s):
+            return 0.0, 0.0
+        sims = q @ s.T
+        return float(sims.max(axis=1).mean()), float(sims.max(axis=0).mean())
+
+    (f, b), (fs, bs) = forward_back(question, sentence), forward_back(question, in_section)
+    return [f, fs, b, bs]
 
 
 @dataclass(frozen=True)

@@ -71,7 +71,7 @@ def build_groups(
 ) -> tuple[list[dict], int]:
     """One group per question: candidate features, labels (`positive(row, sentence, its document)`), the
     hand-weighted order's rank of each candidate, and the document (for grouped folds)."""
-    encode = CachedEncoder(kb.embedder.encode)
+    encode = CachedEncoder(kb.embedder.encode, encode_with_tokens=kb.embedder.encode_with_tokens)
     groups, skipped = [], 0
     for r in tqdm(rows, desc=desc, unit="question", disable=not progress):
         found = list(kb.retrieve(r["question"], k=passages).passages)

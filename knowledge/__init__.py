@@ -17,6 +17,7 @@ _EXPORTS = {
     "SkippedFile": ".schema",
     "Chunk": ".schema",
     "Embedder": ".embeddings",
+    "TokenEmbedder": ".embeddings",
     "HashingEmbedder": ".embeddings",
     "SentenceTransformerEmbedder": ".embeddings",
     "tokenize": ".retriever",

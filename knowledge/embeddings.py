@@ -3,7 +3,9 @@ local sentence-transformers folder) lazily on first use, offline. `HashingEmbedd
 dependency-free fake for fast unit tests: bag of hashed word and character n-grams, L2-normalised.
 
 Both are LangChain `Embeddings`, so they plug into LangChain vector stores unchanged. Vectors are always
-L2-normalised float32, so inner product equals cosine similarity. Nothing here downloads weights.
+L2-normalised float32, so inner product equals cosine similarity. Both also give each text's token vectors
+with its pooled one (`TokenEmbedder.encode_with_tokens`), for late-interaction scores such as the best match
+of each question token in a sentence. Nothing here downloads weights.
 """
 
 from __future__ import annotations
@@ -27,6 +29,20 @@ class Embedder(Protocol):
     def dimension(self) -> int: ...
 
     def encode(self, texts: Sequence[str], *, batch_size: int = 64, progress: bool = False) -> np.ndarray: ...
+
+
+@runtime_checkable
+class TokenEmbedder(Embedder, Protocol):
+    def encode_with_tokens(self, texts: Sequence[str]) -> tuple[np.ndarray, list[np.ndarray]]:
+        """`encode(texts)` and, per text, its token vectors (one unit-length row per token, the model's
+        special tokens left out) from the same pass."""
+        ...
+
+
+def _unit_rows(m: np.ndarray) -> np.ndarray:
+    norms = np.linalg.norm(m, axis=1, keepdims=True)
+    norms[norms == 0] = 1.0
+    return (m / norms).astype(np.float32)
 
 
 class _LangChainMixin(Embeddings):
@@ -84,6 +100,32 @@ class SentenceTransformerEmbedder(_LangChainMixin):
         )
         return np.ascontiguousarray(vecs, dtype=np.float32)
 
+    def encode_with_tokens(
+        self, texts: Sequence[str], *, batch_size: int = 64
+    ) -> tuple[np.ndarray, list[np.ndarray]]:
+        # The model's own forward (tokenize, transformer, pooling, normalise): sentence-transformers 5.7's
+        # encode(output_value=None) fails on batches of more than a few texts.
+        import torch
+
+        self.warm_up()
+        model = self._model
+        pooled = np.zeros((len(texts), self.dimension), dtype=np.float32)
+        tokens: list[np.ndarray] = [np.zeros((0, self.dimension), dtype=np.float32)] * len(texts)
+        order = sorted(range(len(texts)), key=lambda i: len(texts[i]))  # similar lengths share a batch
+        for start in range(0, len(order), batch_size):
+            rows = order[start : start + batch_size]
+            prep = getattr(model, "preprocess", None) or model.tokenize  # type: ignore[union-attr]
+            features = prep([texts[i] for i in rows])
+            features = {k: v.to(model.device) for k, v in features.items() if hasattr(v, "to")}  # type: ignore[union-attr]
+            with torch.inference_mode():
+                out = model(features)  # type: ignore[misc]
+            vecs = torch.nn.functional.normalize(out["sentence_embedding"].float(), dim=-1).cpu().numpy()
+            for j, i in enumerate(rows):
+                pooled[i] = vecs[j]
+                n = int(out["attention_mask"][j].sum())  # [CLS] text [SEP], then padding
+                tokens[i] = _unit_rows(out["token_embeddings"][j, 1 : max(1, n - 1)].float().cpu().numpy())
+        return pooled, tokens
+
 
 _TOKEN = re.compile(r"[a-z0-9]+")
 
@@ -111,6 +153,12 @@ class HashingEmbedder(_LangChainMixin):
             for feat in self._features(text):
                 h = int.from_bytes(hashlib.blake2b(feat.encode(), digest_size=8).digest(), "little")
                 out[row, h % self._dim] += 1.0 if (h >> 63) else -1.0
-        norms = np.linalg.norm(out, axis=1, keepdims=True)
-        norms[norms == 0] = 1.0
-        return out / norms
+        return _unit_rows(out)
+
+    def encode_with_tokens(self, texts: Sequence[str]) -> tuple[np.ndarray, list[np.ndarray]]:
+        """The pooled vectors, and each word of a text encoded alone as its token vectors."""
+        tokens = []
+        for text in texts:
+            words = _TOKEN.findall(text.lower())
+            tokens.append(self.encode(words) if words else np.zeros((0, self._dim), dtype=np.float32))
+        return self.encode(texts), tokens

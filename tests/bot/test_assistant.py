@@ -79,7 +79,7 @@ def test_reply_without_the_figure_asked_for_gets_the_passage_sentence_that_holds
     a = make(kb, tmp_path, reply=f"{line} [1].")  # grounded and cited, but no fee in it
     _, final = turn(a, "how much is the monthly fee on Everyday Checking?")
     added = final["guard"]["figure_added"]
-    assert final["text"].startswith(line) and final["text"].endswith(added) and final["status"] == "ok"
+    assert final["text"].startswith(line) and added in final["text"] and final["status"] == "ok"
     assert "$" in added and re.search(r"\[[1-3]\]\.$", added)
 
 

@@ -9,13 +9,14 @@ import numpy as np
 import pytest
 
 from bot.config import BotConfig, BotConfigError
-from bot.extractive import best_evidence, candidates, rank_sentences, uncovered_top
+from bot.extractive import CachedEncoder, best_evidence, candidates, rank_sentences, uncovered_top
 from bot.sentence_ranker import (
     DEFAULT_PATH,
     FEATURES,
     Candidate,
     SentenceRanker,
     candidate_features,
+    late_interaction,
     ranker_for,
 )
 
@@ -26,10 +27,18 @@ PASSAGES = [
 SECTIONS = ["Wire transfer fees", "Instant payments"]
 
 
-def encode(texts: list[str]) -> np.ndarray:
+def pooled(texts: list[str]) -> np.ndarray:
     """Toy encoder: one axis for texts that mention wires, one for the rest."""
-    v = np.array([[1.0, 0.1] if "wire" in t.lower() else [0.1, 1.0] for t in texts])
+    v = np.array([[1.0, 0.1] if "wire" in t.lower() else [0.1, 1.0] for t in texts]).reshape(-1, 2)
     return v / np.linalg.norm(v, axis=1, keepdims=True)
+
+
+def with_tokens(texts: list[str]) -> tuple[np.ndarray, list[np.ndarray]]:
+    """The toy vectors, and each word encoded alone as the text's token vectors."""
+    return pooled(texts), [pooled(t.split()) for t in texts]
+
+
+encode = CachedEncoder(pooled, encode_with_tokens=with_tokens)
 
 
 def only(feature: str, weight: float = 1.0) -> SentenceRanker:
@@ -66,13 +75,52 @@ def test_completion_and_extract_use_the_ranker() -> None:
     assert extract.endswith("[2].")
     added = uncovered_top("fee", "", PASSAGES, encode, top=1, ranker=ranker, sections=SECTIONS)
     assert len(added) == 1 and added[0].endswith("[2].")
-    # Without an encoder the ranker cannot score; the hand-weighted order is used.
+    # Without an encoder, or one without token vectors, the ranker cannot score: the hand-weighted order.
     assert rank_sentences("fee", PASSAGES, None, ranker=ranker)[0].passage == 1
+    assert rank_sentences("fee", PASSAGES, pooled, ranker=ranker) == rank_sentences("fee", PASSAGES, pooled)
+    with pytest.raises(ValueError, match="token vectors"):
+        candidate_features("fee", candidates(PASSAGES), pooled)
+
+
+def test_late_interaction_matches_each_question_token_to_its_best_sentence_token() -> None:
+    q = np.array([[1.0, 0.0], [0.0, 1.0]])
+    s = np.array([[1.0, 0.0]])
+    sec = np.array([[1.0, 0.0], [0.6, 0.8]])
+    f, fs, b, bs = late_interaction(q, s, sec)
+    assert (f, b) == (0.5, 1.0)  # one question token found, the other not; the sentence token is found
+    assert fs == pytest.approx(0.9) and bs == pytest.approx(0.9)  # the heading's token matches the second
+    assert late_interaction(q, np.zeros((0, 2)), sec)[:3:2] == [0.0, 0.0]
+    x = candidate_features("wire fee", candidates(PASSAGES, SECTIONS), encode)
+    col = FEATURES.index("maxsim")
+    assert x[0, col] == pytest.approx(
+        1.0, abs=1e-3
+    )  # (float16 memory) "Outgoing domestic wires cost $30." has a wire-ish token
+
+
+def test_the_cached_encoder_remembers_vectors_and_tokens_from_one_pass() -> None:
+    calls: list[list[str]] = []
+
+    def counting(texts: list[str]) -> tuple[np.ndarray, list[np.ndarray]]:
+        calls.append(list(texts))
+        return with_tokens(texts)
+
+    enc = CachedEncoder(pooled, encode_with_tokens=counting, max_token_items=2)
+    v = enc(["a wire", "b"])
+    toks = enc.tokens(["a wire", "b"])
+    assert calls == [["a wire", "b"]]  # the tokens came with the vectors
+    assert v.shape == (2, 2) and [t.shape for t in toks] == [(2, 2), (1, 2)] and toks[0].dtype == np.float32
+    enc.tokens(["c"])  # two token entries at most: "a wire", the oldest, is forgotten
+    enc.tokens(["b", "a wire"])
+    assert calls[1:] == [["c"], ["a wire"]] and len(enc.token_memory) == 2
+    assert CachedEncoder(pooled).tokens is None
 
 
 def test_save_and_load_round_trip(tmp_path) -> None:
     ranker = SentenceRanker(
-        np.arange(len(FEATURES), dtype=float), np.ones(len(FEATURES)), np.full(14, 2.0), {"l2": 0.01}
+        np.arange(len(FEATURES), dtype=float),
+        np.ones(len(FEATURES)),
+        np.full(len(FEATURES), 2.0),
+        {"l2": 0.01},
     )
     path = tmp_path / "r.json"
     path.write_text(ranker.to_json(), encoding="utf-8")
@@ -119,5 +167,5 @@ def test_the_packaged_ranker_loads_and_was_fitted_on_these_features() -> None:
     )
     assert ranker.meta["training"]["sentence_train"][
         "used"
-    ] > 500 and ranker.weights.argmax() == FEATURES.index("cosine_section")
+    ] > 500 and ranker.weights.argmax() == FEATURES.index("maxsim_section")
     assert Candidate("s", 1, 0).section == ""

@@ -67,3 +67,13 @@ def test_quality_targets_on_the_evaluation_set(real_kb) -> None:
     assert dense["section"]["mrr@5"] >= 0.80, dense["section"]
     assert dense["section_strict"]["recall@5"] >= 0.90, dense["section_strict"]
     assert dense["no_answer"]["f1"] >= 0.80, dense["no_answer"]
+
+
+def test_token_vectors_come_with_the_pooled_ones_in_one_pass() -> None:
+    emb = SentenceTransformerEmbedder(KnowledgeConfig().resolved_embedding_model())
+    texts = ["wire fee", "", "The cut-off for an outgoing wire is 4 pm PT."] * 30  # several batches
+    pooled, tokens = emb.encode_with_tokens(texts)
+    assert pooled.shape == (90, 384) and np.allclose(pooled, emb.encode(texts), atol=1e-5)
+    tokenizer = emb._model.tokenizer  # type: ignore[union-attr]
+    assert [len(t) for t in tokens[:3]] == [len(tokenizer.tokenize(t)) for t in texts[:3]]
+    assert np.allclose(np.linalg.norm(tokens[2], axis=1), 1.0, atol=1e-5)

@@ -71,3 +71,12 @@ def test_tokenize_drops_stopwords_and_keeps_amounts() -> None:
         "mum's",
         "account",
     ]
+
+
+def test_the_fake_embedder_gives_one_token_vector_per_word() -> None:
+    from knowledge import HashingEmbedder, TokenEmbedder
+
+    emb = HashingEmbedder(dim=32)
+    pooled, tokens = emb.encode_with_tokens(["wire fee", ""])
+    assert isinstance(emb, TokenEmbedder)
+    assert pooled.shape == (2, 32) and [t.shape for t in tokens] == [(2, 32), (0, 32)]
