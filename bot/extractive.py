@@ -163,44 +163,38 @@ class CachedEncoder:
         if encode_with_tokens is None:
             self.tokens = None  # type: ignore[assignment]
 
-    def _remember(self, memory: OrderedDict, key: str, value: np.ndarray, cap: int) -> None:
+    @staticmethod
+    def _remember(memory: OrderedDict, key: str, value: np.ndarray, cap: int) -> None:
         memory[key] = value
         while len(memory) > cap:
             memory.popitem(last=False)
 
     def _fill(self, missing: list[str]) -> tuple[np.ndarray, list[np.ndarray] | None]:
-        if self.with_tokens is None:
-            return self.encode(missing), None
-        vecs, toks = self.with_tokens(missing)
+        """Embeds texts in one pass and remembers their vectors, and their token vectors when it has them."""
+        vecs, toks = self.with_tokens(missing) if self.with_tokens else (self.encode(missing), None)
         with self.lock:
-            for t, v in zip(missing, toks, strict=True):
-                self._remember(self.token_memory, t, v.astype(np.float16), self.max_token_items)
+            for i, t in enumerate(missing):
+                self._remember(self.memory, t, vecs[i], self.max_items)
+                if toks is not None:
+                    self._remember(self.token_memory, t, toks[i].astype(np.float16), self.max_token_items)
         return vecs, toks
 
-    def __call__(self, texts: list[str]) -> np.ndarray:
+    def _lookup(self, texts: list[str], memory: OrderedDict, which: int) -> list[np.ndarray]:
+        """Each text's entry of `memory`; the unseen are filled in one pass (`which` picks vectors, 0, or
+        token vectors, 1, from it)."""
         with self.lock:
-            known = {t: self.memory[t] for t in texts if t in self.memory}
+            known = {t: memory[t] for t in texts if t in memory}
         missing = [t for t in dict.fromkeys(texts) if t not in known]
         if missing:
-            vecs, _ = self._fill(missing)
-            with self.lock:
-                for t, v in zip(missing, vecs, strict=True):
-                    known[t] = v
-                    self._remember(self.memory, t, v, self.max_items)
-        return np.stack([known[t] for t in texts])
+            known.update(zip(missing, self._fill(missing)[which], strict=True))
+        return [known[t] for t in texts]
+
+    def __call__(self, texts: list[str]) -> np.ndarray:
+        return np.stack(self._lookup(texts, self.memory, 0))
 
     def tokens(self, texts: list[str]) -> list[np.ndarray]:
         """Each text's token vectors (float32, unit rows), from memory or one pass for the unseen."""
-        with self.lock:
-            known = {t: self.token_memory[t] for t in texts if t in self.token_memory}
-        missing = [t for t in dict.fromkeys(texts) if t not in known]
-        if missing:
-            vecs, toks = self._fill(missing)
-            with self.lock:
-                for t, v, k in zip(missing, vecs, toks or [], strict=True):
-                    known[t] = k
-                    self._remember(self.memory, t, v, self.max_items)
-        return [np.asarray(known[t], dtype=np.float32) for t in texts]
+        return [np.asarray(k, dtype=np.float32) for k in self._lookup(texts, self.token_memory, 1)]
 
 
 @dataclass(frozen=True)

@@ -45,9 +45,10 @@ def available() -> bool:
 
 
 def _onednn_forward(self: torch.nn.Linear, x: torch.Tensor) -> torch.Tensor:
-    if torch.is_grad_enabled() and (x.requires_grad or self.weight.requires_grad):
-        return F.linear(x, self.weight, self.bias)  # the packed copy has no gradient
-    if x.dtype != self.weight.dtype or x.device.type != "cpu":
+    needs_grad = torch.is_grad_enabled() and (x.requires_grad or self.weight.requires_grad)
+    if (
+        needs_grad or x.dtype != self.weight.dtype or x.device.type != "cpu"
+    ):  # the packed copy has no gradient
         return F.linear(x, self.weight, self.bias)
     return torch.ops.mkldnn._linear_pointwise(x, self.onednn_weight, self.bias, "none", [], "")
 
